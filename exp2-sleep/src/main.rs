@@ -1,0 +1,36 @@
+//! Experiment 2 demo: a sleeping task and a busy one.
+//!
+//! C1 sleeps 300 ms between its lines, C2 100 ms. While one sleeps the
+//! other runs, and when both sleep the thread sleeps until the next deadline:
+//! the timestamps show who was woken when.
+
+use std::time::{Duration, Instant};
+
+use exp2_sleep::{run, sleep, task};
+
+/// Prints a line stamped with the milliseconds since `start`.
+fn say(start: Instant, line: &str) {
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    println!("{ms:>8.3} ms  {line}");
+}
+
+/// One task of the demo: five lines, with a sleep of `pause` between each.
+async fn worker(name: &'static str, pause: Duration, start: Instant) {
+    say(start, &format!("{name}: Start"));
+    for step in ["a", "b", "c"] {
+        sleep(pause).await;
+        say(start, &format!("{name}: {step}"));
+    }
+    sleep(pause).await;
+    say(start, &format!("{name}: Stop"));
+}
+
+fn main() {
+    println!("exp2-sleep: C1 sleeps 300 ms between lines, C2 100 ms; neither blocks the other.");
+    let start = Instant::now();
+    run(vec![
+        task(worker("C1", Duration::from_millis(300), start)),
+        task(worker("C2", Duration::from_millis(100), start)),
+    ]);
+    say(start, "all tasks done");
+}
