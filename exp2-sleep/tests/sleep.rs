@@ -5,13 +5,12 @@ mod common;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Context;
 use std::time::{Duration, Instant};
 
 use common::{CountPolls, PollOnce, panic_message, watchdog};
-use exp2_sleep::{run, sleep, task, yield_now};
+use exp2_sleep::{Task, run, sleep, task, yield_now};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -144,7 +143,7 @@ fn a_sleep_keeps_the_waker_it_was_last_polled_with() {
     watchdog(30, || {
         // The sleep moves from one task to another after its first poll; the
         // timer must wake the second task, or run reports a deadlock.
-        let handoff: Rc<RefCell<Option<Pin<Box<dyn Future<Output = ()>>>>>> = Rc::default();
+        let handoff: Rc<RefCell<Option<Task>>> = Rc::default();
         let first = {
             let handoff = handoff.clone();
             task(async move {

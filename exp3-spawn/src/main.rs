@@ -1,0 +1,55 @@
+//! Experiment 3 demo: a running task spawns a third.
+//!
+//! C1 and C2 sleep between their lines as in experiment 2. After its first
+//! step C1 spawns C3, which runs alongside them, and before it stops C1
+//! awaits C3's result through the join handle.
+
+use std::time::{Duration, Instant};
+
+use exp3_spawn::{run, sleep, spawn, task};
+
+/// Prints a line stamped with the milliseconds since `start`.
+fn say(start: Instant, line: &str) {
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    println!("{ms:>8.3} ms  {line}");
+}
+
+/// One task of the demo: five lines, with a sleep of `pause` between each.
+async fn worker(name: &'static str, pause: Duration, start: Instant) {
+    say(start, &format!("{name}: Start"));
+    for step in ["a", "b", "c"] {
+        sleep(pause).await;
+        say(start, &format!("{name}: {step}"));
+    }
+    sleep(pause).await;
+    say(start, &format!("{name}: Stop"));
+}
+
+/// C1: like a worker, but spawns C3 after its first step and joins it last.
+async fn spawner(start: Instant) {
+    let pause = Duration::from_millis(300);
+    say(start, "C1: Start");
+    sleep(pause).await;
+    say(start, "C1: a, spawning C3");
+    let c3 = spawn(async move {
+        worker("C3", Duration::from_millis(150), start).await;
+        "C3's result"
+    });
+    for step in ["b", "c"] {
+        sleep(pause).await;
+        say(start, &format!("C1: {step}"));
+    }
+    let result = c3.await;
+    say(start, &format!("C1: joined C3, got {result:?}"));
+    say(start, "C1: Stop");
+}
+
+fn main() {
+    println!("exp3-spawn: C1 spawns C3 while running, then awaits C3's result.");
+    let start = Instant::now();
+    run(vec![
+        task(spawner(start)),
+        task(worker("C2", Duration::from_millis(100), start)),
+    ]);
+    say(start, "all tasks done");
+}
