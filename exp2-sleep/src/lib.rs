@@ -62,8 +62,9 @@ type TaskId = usize;
 /// let log = Rc::new(RefCell::new(Vec::new()));
 /// let sleeper = |name: &'static str, ms: u64| {
 ///     let log = log.clone();
+///     let nap = sleep(Duration::from_millis(ms)); // the deadline is taken here
 ///     task(async move {
-///         sleep(Duration::from_millis(ms)).await;
+///         nap.await;
 ///         log.borrow_mut().push(name);
 ///     })
 /// };

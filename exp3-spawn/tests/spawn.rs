@@ -50,7 +50,12 @@ fn a_spawned_task_is_polled_in_the_pass_after_its_spawn() {
     })]);
     assert_eq!(
         *log.borrow(),
-        ["parent spawned", "parent after yield 1", "child", "parent after yield 2"]
+        [
+            "parent spawned",
+            "parent after yield 1",
+            "child",
+            "parent after yield 2"
+        ]
     );
 }
 
