@@ -60,16 +60,15 @@ type TaskId = usize;
 /// use exp2_sleep::{run, sleep, task};
 ///
 /// let log = Rc::new(RefCell::new(Vec::new()));
-/// let sleeper = |name: &'static str, ms: u64| {
-///     let log = log.clone();
-///     let nap = sleep(Duration::from_millis(ms)); // the deadline is taken here
+/// let (sleeper_log, other_log) = (log.clone(), log.clone());
+/// run(vec![
 ///     task(async move {
-///         nap.await;
-///         log.borrow_mut().push(name);
-///     })
-/// };
-/// run(vec![sleeper("slow", 20), sleeper("fast", 10)]);
-/// assert_eq!(*log.borrow(), ["fast", "slow"]);
+///         sleep(Duration::from_millis(100)).await;
+///         sleeper_log.borrow_mut().push("slept");
+///     }),
+///     task(async move { other_log.borrow_mut().push("ran meanwhile") }),
+/// ]);
+/// assert_eq!(*log.borrow(), ["ran meanwhile", "slept"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
     let mut scheduler = Scheduler::new();
