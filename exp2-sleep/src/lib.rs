@@ -4,8 +4,8 @@
 //! not be polled over and over until its deadline, so the scheduler needs to
 //! know which tasks are worth polling: each task gets a real [`Waker`], and
 //! waking it puts the task's id on a ready queue. A pass of the loop polls
-//! only the tasks on that queue. `sleep` leaves its task's waker in a timer
-//! heap ordered by deadline; when nothing is ready, the thread sleeps until
+//! only the tasks on that queue. `sleep` leaves its task's waker with the
+//! timers, ordered by deadline; when nothing is ready, the thread sleeps until
 //! the earliest deadline and then wakes the tasks whose timers are due.
 //!
 //! This is the Python experiment's `sleep(delay)`: the coroutine yields its

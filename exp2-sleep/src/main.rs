@@ -1,6 +1,6 @@
 //! Experiment 2 demo: a sleeping task and a busy one.
 //!
-//! C1 sleeps 300 ms between its lines, C2 100 ms. While one sleeps the
+//! C1 sleeps 300 ms between its lines, C2 110 ms. While one sleeps the
 //! other runs, and when both sleep the thread sleeps until the next deadline:
 //! the timestamps show who was woken when.
 
@@ -26,11 +26,11 @@ async fn worker(name: &'static str, pause: Duration, start: Instant) {
 }
 
 fn main() {
-    println!("exp2-sleep: C1 sleeps 300 ms between lines, C2 100 ms; neither blocks the other.");
+    println!("exp2-sleep: C1 sleeps 300 ms between lines, C2 110 ms; neither blocks the other.");
     let start = Instant::now();
     run(vec![
         task(worker("C1", Duration::from_millis(300), start)),
-        task(worker("C2", Duration::from_millis(100), start)),
+        task(worker("C2", Duration::from_millis(110), start)),
     ]);
     say(start, "all tasks done");
 }

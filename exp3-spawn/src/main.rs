@@ -32,7 +32,7 @@ async fn spawner(start: Instant) {
     sleep(pause).await;
     say(start, "C1: a, spawning C3");
     let c3 = spawn(async move {
-        worker("C3", Duration::from_millis(150), start).await;
+        worker("C3", Duration::from_millis(175), start).await;
         "C3's result"
     });
     for step in ["b", "c"] {
@@ -49,7 +49,7 @@ fn main() {
     let start = Instant::now();
     run(vec![
         task(spawner(start)),
-        task(worker("C2", Duration::from_millis(100), start)),
+        task(worker("C2", Duration::from_millis(110), start)),
     ]);
     say(start, "all tasks done");
 }
