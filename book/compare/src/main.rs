@@ -1,0 +1,157 @@
+//! `compare report [--quick] [--only WORD,WORD] [--out DIR]`: runs the whole
+//! comparison and writes `results.md` and the SVG charts into
+//! `book/src/performance/` (or DIR). With `--only`, runs the measures whose
+//! id contains one of the words and prints the page instead of writing it.
+//! `compare list`: the runtimes and what each can run.
+//! `compare one WORKLOAD RUNTIME [N]`: one workload, N iterations, no
+//! harness: for `strace -c`, `perf record` or callgrind.
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+use std::{env, fs, process};
+
+use compare::report::{self, Stamp};
+use compare::suite::{self, Config, Filter, Results};
+use criterion::Criterion;
+
+const USAGE: &str = "usage: compare report [--quick] [--only WORD,WORD] [--out DIR]
+       compare list
+       compare one WORKLOAD RUNTIME [N]   (WORKLOAD: yield, yield-many, spawn-join, spawn-100k,
+                                           pool, ping-pong-pair, ping-pong-tcp, sleepers, oversleep)";
+
+fn main() {
+    let mut args = env::args().skip(1);
+    let mut config = Config::full();
+    let mut filter = Filter(Vec::new());
+    let mut out = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../src/performance"));
+    match args.next().as_deref() {
+        Some("report") => {}
+        Some("list") => return list(),
+        Some("one") => return one(args.collect()),
+        _ => fail(USAGE),
+    }
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => config = Config::quick(),
+            "--only" => {
+                let words = args.next().unwrap_or_else(|| fail(USAGE));
+                filter = Filter(words.split(',').map(str::to_string).collect());
+            }
+            "--out" => out = args.next().unwrap_or_else(|| fail(USAGE)).into(),
+            _ => fail(USAGE),
+        }
+    }
+
+    let (started, clock, load) = (SystemTime::now(), Instant::now(), load_average());
+    let entries = suite::entries();
+    let mut results = Results::default();
+    let mut c = Criterion::default();
+    suite::run_criterion(&mut c, &entries, &config, &filter, &mut results);
+    suite::run_custom(&entries, &config, &filter, &mut results);
+    let stamp = Stamp::take(started, &load, clock.elapsed());
+
+    let command = "book/compare/report";
+    let (page, missed) = report::markdown(&entries, &results, &stamp, command);
+    if !filter.0.is_empty() {
+        println!("\n{page}");
+        return;
+    }
+    fs::create_dir_all(&out).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
+    let page = if out.join("diagnosis.md").exists() || missed.is_empty() {
+        page
+    } else {
+        page.replace(
+            "\nWhy, and what would fix each: see [the diagnosis](diagnosis.md).\n",
+            "",
+        )
+    };
+    fs::write(out.join("results.md"), &page).unwrap_or_else(|e| fail(&e.to_string()));
+    let charts = report::charts(&results, &out).unwrap_or_else(|e| fail(&e.to_string()));
+    println!("\n{page}");
+    println!(
+        "wrote {} and {}",
+        out.join("results.md").display(),
+        charts.join(", ")
+    );
+}
+
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn one(args: Vec<String>) {
+    let [workload, runtime, rest @ ..] = args.as_slice() else {
+        fail(USAGE)
+    };
+    let n: u64 = rest
+        .first()
+        .map_or(Some(1), |n| n.parse().ok())
+        .unwrap_or_else(|| fail(USAGE));
+    let entries = suite::entries();
+    let entry = entries
+        .iter()
+        .find(|e| e.name == runtime.as_str())
+        .unwrap_or_else(|| fail(&format!("no runtime {runtime}: see `compare list`")));
+    let missing = || -> ! { fail(&format!("{runtime} cannot run {workload}")) };
+    let iter_fn = match workload.as_str() {
+        "yield" => entry.yield_one,
+        "yield-many" => entry.yield_many,
+        "spawn-join" => entry.spawn_join,
+        "spawn-100k" => entry.spawn_100k,
+        "pool" => entry.pool,
+        "ping-pong-pair" => entry.ping_pong_pair,
+        "ping-pong-tcp" => entry.ping_pong_tcp,
+        "sleepers" => {
+            let sleepers = entry.sleepers.unwrap_or_else(|| missing());
+            for _ in 0..n {
+                let (wall, cpu) = sleepers(100_000, std::time::Duration::from_millis(100));
+                println!("100k sleepers: wall {wall:?}, cpu {cpu:?}");
+            }
+            return;
+        }
+        "oversleep" => {
+            let oversleep = entry.oversleep.unwrap_or_else(|| missing());
+            let late = oversleep(n as usize);
+            let summary = compare::sample::Summary::of(
+                &late.iter().map(|d| d.as_nanos() as f64).collect::<Vec<_>>(),
+            );
+            println!(
+                "oversleep over {n}: median {:.0} ns, p99 {:.0} ns",
+                summary.median, summary.p99
+            );
+            return;
+        }
+        _ => fail(USAGE),
+    };
+    let took = iter_fn.unwrap_or_else(|| missing())(n);
+    println!(
+        "{workload} on {runtime}: {n} iterations in {took:?} ({:.0} ns each)",
+        took.as_nanos() as f64 / n as f64
+    );
+}
+
+fn list() {
+    for e in suite::entries() {
+        let has = |b: bool, what: &'static str| b.then_some(what);
+        let caps: Vec<&str> = [
+            has(e.yield_one.is_some(), "yield"),
+            has(e.oversleep.is_some(), "sleep"),
+            has(e.spawn_join.is_some(), "spawn"),
+            has(e.pool.is_some(), "blocking"),
+            has(e.ping_pong_tcp.is_some(), "net"),
+            has(e.ping_pong_pair.is_some(), "socketpair"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        println!("{:<8} {:?}: {}", e.name, e.kind, caps.join(", "));
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    process::exit(2)
+}

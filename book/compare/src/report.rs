@@ -1,0 +1,506 @@
+//! The results page: the machine's stamp, the goals with their measured
+//! ratios, a table per family of measures, and the charts.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::sample::Summary;
+use crate::suite::{self, CONNECTIONS, COUNTS, Entry, IDLE_FDS, Kind, Results, Unit, ids};
+use crate::svg::{Chart, Series};
+
+/// `1.23 µs`, `456 ns`, `12.3 ms`.
+pub fn time(ns: f64) -> String {
+    let (v, unit) = match ns.abs() {
+        a if a >= 1e9 => (ns / 1e9, "s"),
+        a if a >= 1e6 => (ns / 1e6, "ms"),
+        a if a >= 1e3 => (ns / 1e3, "µs"),
+        _ => (ns, "ns"),
+    };
+    let digits = if v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {unit}")
+}
+
+fn value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Time => time(v),
+        Unit::Bytes => format!("{v:.0} B"),
+        Unit::MiBps => format!("{v:.1} MiB/s"),
+    }
+}
+
+/// A table cell: the median, and the spread when there is more than one
+/// sample.
+pub fn cell(unit: Unit, s: &Summary) -> String {
+    if s.n > 1 {
+        format!("{} ±{:.0}%", value(unit, s.median), s.spread_pct())
+    } else {
+        value(unit, s.median)
+    }
+}
+
+/// What the results were measured on.
+pub struct Stamp {
+    pub lines: Vec<String>,
+}
+
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+impl Stamp {
+    /// Taken at the end of a run that started at `started` with the load
+    /// average `load_at_start`.
+    pub fn take(started: SystemTime, load_at_start: &str, took: Duration) -> Stamp {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let model = cpuinfo
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']))
+            })
+            .unwrap_or("unknown CPU");
+        let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mem_gib = fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                let kb: f64 = m.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+                Some(kb / 1024.0 / 1024.0)
+            })
+            .unwrap_or(0.0);
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        };
+        let commit = match (
+            git(&["rev-parse", "--short", "HEAD"]),
+            git(&["status", "--porcelain"]),
+        ) {
+            (Some(c), Some(s)) if !s.is_empty() => format!("{c} (with uncommitted changes)"),
+            (Some(c), _) => c,
+            _ => "unknown".into(),
+        };
+        Stamp {
+            lines: vec![
+                format!(
+                    "**Machine**: {model}, `nproc` = {nproc}, {mem_gib:.0} GiB, Linux {}; \
+                     load average {load_at_start} at the start, {} at the end",
+                    kernel.trim(),
+                    load_average()
+                ),
+                format!(
+                    "**Versions**: {}; tokio {} (current-thread runtime, `LocalSet`); \
+                     smol {} (`LocalExecutor`; async-executor {}, async-io {}, blocking {}); criterion {}",
+                    env!("COMPARE_RUSTC"),
+                    env!("COMPARE_VERSION_TOKIO"),
+                    env!("COMPARE_VERSION_SMOL"),
+                    env!("COMPARE_VERSION_ASYNC_EXECUTOR"),
+                    env!("COMPARE_VERSION_ASYNC_IO"),
+                    env!("COMPARE_VERSION_BLOCKING"),
+                    env!("COMPARE_VERSION_CRITERION"),
+                ),
+                format!(
+                    "**Run**: {} UTC, commit {commit}, took {:.0} s",
+                    date(started),
+                    took.as_secs_f64()
+                ),
+            ],
+        }
+    }
+}
+
+/// `2026-05-01 12:34` from the system clock (civil-from-days).
+fn date(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// A goal: `stage`'s `measure` at most `limit` times `peer`'s (or, with no
+/// peer, at most `limit` in the measure's unit).
+struct Goal {
+    text: String,
+    measure: String,
+    stage: &'static str,
+    peer: Option<&'static str>,
+    limit: f64,
+}
+
+/// The goals of the issue, for every stage that has what they measure.
+fn goals(entries: &[Entry], results: &Results) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    let stages = entries.iter().filter(|e| e.kind == Kind::Stage);
+    for e in stages {
+        let s = e.name;
+        let mut goal = |text: String, measure: &str, peer: Option<&'static str>, limit: f64| {
+            goals.push(Goal {
+                text,
+                measure: measure.to_string(),
+                stage: s,
+                peer,
+                limit,
+            })
+        };
+        let yield_limit = match s {
+            "exp1" => Some(0.25),
+            "exp6" => Some(0.5),
+            _ => None,
+        };
+        if let Some(limit) = yield_limit {
+            for m in ["yield/1 task", "yield/1000 tasks"] {
+                goal(format!("{m}: {s} ≤ {limit}× smol"), m, Some("smol"), limit);
+            }
+        }
+        if e.spawn_join.is_some() {
+            let m = "spawn/spawn + join";
+            goal(format!("{m}: {s} ≤ 0.8× smol"), m, Some("smol"), 0.8);
+        }
+        if e.sleepers.is_some() {
+            let m = ids::SLEEPERS_WALL;
+            goal(
+                format!("100k sleepers wall time: {s} ≤ tokio"),
+                m,
+                Some("tokio"),
+                1.0,
+            );
+            let m = ids::SLEEPERS_MEM;
+            goal(
+                format!("100k sleepers bytes per task: {s} ≤ smol"),
+                m,
+                Some("smol"),
+                1.0,
+            );
+            let m = ids::OVERSLEEP;
+            goal(
+                format!("sleep(1 ms) oversleep median: {s} ≤ 100 µs"),
+                m,
+                None,
+                100e3,
+            );
+        }
+        if e.pool.is_some() {
+            let m = "pool/round trip";
+            goal(format!("pool round trip: {s} ≤ smol"), m, Some("smol"), 1.0);
+        }
+        if e.ping_pong_pair.is_some() {
+            let m = "io/ping-pong socketpair";
+            goal(format!("ping-pong: {s} ≤ tokio"), m, Some("tokio"), 1.0);
+        } else if e.ping_pong_tcp.is_some() {
+            let m = "io/ping-pong tcp";
+            goal(
+                format!("ping-pong (TCP; {s} has no socketpair): {s} ≤ tokio"),
+                m,
+                Some("tokio"),
+                1.0,
+            );
+        }
+    }
+    goals.retain(|g| results.get(&g.measure, g.stage).is_some());
+    goals
+}
+
+/// The goals table; also returns the missed goals' texts.
+fn goals_table(entries: &[Entry], results: &Results, out: &mut String) -> Vec<String> {
+    let mut missed = Vec::new();
+    out.push_str("| goal | stage | peer | ratio | met |\n|---|---|---|---|---|\n");
+    for g in goals(entries, results) {
+        let unit = results
+            .values
+            .iter()
+            .find(|v| v.0 == g.measure)
+            .map_or(Unit::Time, |v| v.2);
+        let mine = results.get(&g.measure, g.stage).expect("kept above");
+        let (peer_cell, ratio, met) =
+            match g.peer.and_then(|p| Some((p, results.get(&g.measure, p)?))) {
+                Some((p, theirs)) => {
+                    let ratio = mine.median / theirs.median;
+                    (
+                        format!("{p}: {}", cell(unit, theirs)),
+                        format!("{ratio:.2}× (≤ {}×)", g.limit),
+                        ratio <= g.limit,
+                    )
+                }
+                None if g.peer.is_some() => continue, // the peer was not run
+                None => (
+                    peer_reference(&g.measure, results, unit),
+                    format!("{:.2} of the limit", mine.median / g.limit),
+                    mine.median <= g.limit,
+                ),
+            };
+        if !met {
+            missed.push(g.text.clone());
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {peer_cell} | {ratio} | {} |",
+            g.text,
+            cell(unit, mine),
+            if met { "yes" } else { "**no**" }
+        );
+    }
+    missed
+}
+
+/// For an absolute goal: what the peers measured, for scale.
+fn peer_reference(measure: &str, results: &Results, unit: Unit) -> String {
+    let peers: Vec<String> = ["tokio", "smol", "threads"]
+        .into_iter()
+        .filter_map(|p| Some(format!("{p}: {}", cell(unit, results.get(measure, p)?))))
+        .collect();
+    peers.join(", ")
+}
+
+/// A table with a row per measure and a column per runtime that has any.
+fn table(rows: &[(String, String)], entries: &[Entry], results: &Results, out: &mut String) {
+    let columns: Vec<&str> = entries
+        .iter()
+        .map(|e| e.name)
+        .chain(["poll(2) call", "epoll_wait call"])
+        .filter(|name| rows.iter().any(|(m, _)| results.get(m, name).is_some()))
+        .collect();
+    if columns.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "| measure | {} |", columns.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(columns.len()));
+    for (measure, label) in rows {
+        if columns.iter().all(|c| results.get(measure, c).is_none()) {
+            continue;
+        }
+        let unit = results
+            .values
+            .iter()
+            .find(|v| &v.0 == measure)
+            .map_or(Unit::Time, |v| v.2);
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                results
+                    .get(measure, c)
+                    .map_or("–".into(), |s| cell(unit, s))
+            })
+            .collect();
+        let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
+    }
+    out.push('\n');
+}
+
+/// The charts: file name, title, axis labels, series id.
+const CHARTS: [(&str, &str, &str, &str, &str); 4] = [
+    (
+        "spawn-growth.svg",
+        "Spawn cost as tasks grow: n spawned, then joined",
+        "tasks spawned before the first join",
+        "ns per task",
+        ids::SPAWN_GROWTH,
+    ),
+    (
+        "timer-growth.svg",
+        "Timer cost as sleepers grow: n tasks sleeping 0-10 ms",
+        "sleeping tasks",
+        "CPU ns per sleeping task",
+        ids::TIMER_GROWTH,
+    ),
+    (
+        "idle-fds.svg",
+        "Going idle with many fds: ping-pong beside n idle sockets",
+        "idle registered fds",
+        "ns per round trip (references: per call)",
+        ids::IDLE_FDS,
+    ),
+    (
+        "echo.svg",
+        "Echo throughput, 1 KiB messages, all connections at once",
+        "connections",
+        "MiB/s echoed",
+        ids::ECHO,
+    ),
+];
+
+/// The whole page.
+pub fn markdown(
+    entries: &[Entry],
+    results: &Results,
+    stamp: &Stamp,
+    command: &str,
+) -> (String, Vec<String>) {
+    let mut out = String::new();
+    out.push_str("# Results\n\n");
+    let _ = writeln!(
+        out,
+        "<!-- Generated by `{command}` (book/compare). Do not edit: run it again. -->\n"
+    );
+    for line in &stamp.lines {
+        let _ = writeln!(out, "- {line}");
+    }
+    out.push_str(
+        "\nEvery cell is the median over the samples, ± half the interquartile range as a \
+         percentage of the median. The runtimes ran one after another in one process, so the \
+         ratios compare runs minutes apart at most; this machine is shared, so trust ratios \
+         over absolute numbers. tokio runs its current-thread runtime with a `LocalSet`, smol \
+         a `LocalExecutor` under `smol::block_on`; neither pays for building its runtime \
+         inside a measurement. \"threads\" does the same work with OS threads and blocking \
+         calls where that makes sense: a yield is `sched_yield(2)`, a task a thread, the pool \
+         one worker thread behind a channel, a connection a thread per end.\n\n",
+    );
+
+    out.push_str("## Goals\n\n");
+    let missed = goals_table(entries, results, &mut out);
+    out.push('\n');
+
+    out.push_str("## Per operation\n\n");
+    let rows: Vec<(String, String)> = suite::benches()
+        .iter()
+        .map(|b| (b.id.to_string(), format!("{} ({})", b.id, b.what)))
+        .chain([
+            (
+                ids::OVERSLEEP.to_string(),
+                "timers/sleep(1 ms) oversleep, median (time past the deadline)".to_string(),
+            ),
+            (
+                ids::OVERSLEEP_P99.to_string(),
+                "timers/sleep(1 ms) oversleep, 99th percentile".to_string(),
+            ),
+            (
+                ids::SLEEPERS_WALL.to_string(),
+                "timers/100k sleepers, 0-100 ms: wall time (100 ms is ideal)".to_string(),
+            ),
+            (
+                ids::SLEEPERS_CPU.to_string(),
+                "timers/100k sleepers, 0-100 ms: CPU time of the process".to_string(),
+            ),
+        ])
+        .collect();
+    table(&rows, entries, results, &mut out);
+
+    out.push_str("## Memory\n\nPeak heap bytes above the start of the run, per task, counted by a global allocator in the bench binary (one run, so no spread).\n\n");
+    let rows = [
+        (
+            ids::SLEEPERS_MEM.to_string(),
+            "100k tasks sleeping 0-100 ms".to_string(),
+        ),
+        (
+            ids::SPAWN_MEM.to_string(),
+            "100k trivial tasks spawned, then joined".to_string(),
+        ),
+    ];
+    table(&rows, entries, results, &mut out);
+
+    out.push_str("## Echo throughput\n\nAn echo server and its clients in one runtime; every client writes 1 KiB and reads it back, all at once; connections are made before the timing.\n\n");
+    let rows: Vec<(String, String)> = CONNECTIONS
+        .iter()
+        .map(|&n| (suite::echo_id(n), format!("{n} connections")))
+        .collect();
+    table(&rows, entries, results, &mut out);
+    let _ = writeln!(out, "![Echo throughput](echo.svg)\n");
+
+    out.push_str("## Cost growth\n\n");
+    let growth = [
+        (
+            ids::SPAWN_GROWTH,
+            "n tasks spawned, then joined: ns per task",
+            COUNTS.iter().map(|&n| n as usize).collect::<Vec<_>>(),
+        ),
+        (
+            ids::TIMER_GROWTH,
+            "n tasks sleeping 0-10 ms: CPU ns per task",
+            COUNTS.iter().map(|&n| n as usize).collect(),
+        ),
+        (
+            ids::IDLE_FDS,
+            "ping-pong round trip beside n idle fds (each with a task waiting to read); poll(2) and epoll_wait: one call, timeout 0, n idle fds and one ready",
+            IDLE_FDS.to_vec(),
+        ),
+    ];
+    for (id, what, ns) in growth {
+        let _ = writeln!(out, "### {id}\n\n{what}.\n");
+        let rows: Vec<(String, String)> = ns
+            .iter()
+            .map(|n| (format!("{id} {n}"), format!("n = {n}")))
+            .collect();
+        table(&rows, entries, results, &mut out);
+        if let Some(chart) = CHARTS.iter().find(|c| c.4 == id) {
+            let _ = writeln!(out, "![{}]({})\n", chart.1, chart.0);
+        }
+    }
+
+    if !missed.is_empty() {
+        out.push_str("## Goals missed\n\n");
+        for m in &missed {
+            let _ = writeln!(out, "- {m}");
+        }
+        out.push_str("\nWhy, and what would fix each: see [the diagnosis](diagnosis.md).\n");
+    }
+    (out, missed)
+}
+
+/// Writes the charts into `dir`; returns their file names.
+pub fn charts(results: &Results, dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut written = Vec::new();
+    for (file, title, x_label, y_label, id) in CHARTS {
+        let series: Vec<Series> = results
+            .series
+            .iter()
+            .filter(|(c, ..)| c == id)
+            .map(|(_, name, points)| Series { name, points })
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        let chart = Chart {
+            title,
+            x_label,
+            y_label,
+            series,
+        };
+        fs::write(dir.join(file), chart.render())?;
+        written.push(file.to_string());
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(date(UNIX_EPOCH), "1970-01-01 00:00");
+        assert_eq!(
+            date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29 00:00"
+        );
+        assert_eq!(time(1234.0), "1.23 µs");
+        assert_eq!(time(12.0), "12.0 ns");
+    }
+}
