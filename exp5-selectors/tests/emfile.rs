@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -44,38 +44,51 @@ fn set_fd_limit(limit: libc::rlimit) {
 #[test]
 fn out_of_fds_the_server_logs_once_pauses_and_recovers() {
     watchdog(60, || {
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let (log_tx, log_rx) = mpsc::channel();
-        thread::spawn(move || {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            run(vec![task(echo::serve(listener, None, move |line| {
-                let _ = log_tx.send(line.to_string());
-            }))]);
-        });
-        let addr = addr_rx.recv().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Connected before the server runs: the connection waits in the
+        // listener's backlog, and the client already has its fd.
+        let mut client = TcpStream::connect(addr).unwrap();
 
-        // New fds take the lowest free number. Allow numbers up to the
-        // lowest free one only: the client's socket gets it, and the
-        // server's accept finds none left.
-        let lowest_free = File::open("/dev/null").unwrap().as_raw_fd();
+        // A limit a little above the fds open now, so that filling it up
+        // takes few files; whatever else the process opens meanwhile, the
+        // server fills every number left before its first accept.
         let original = fd_limit();
+        let open_now = File::open("/dev/null").unwrap().as_raw_fd() as libc::rlim_t;
         set_fd_limit(libc::rlimit {
-            rlim_cur: lowest_free as libc::rlim_t + 1,
+            rlim_cur: open_now + 32,
             rlim_max: original.rlim_max,
         });
-        let client = TcpStream::connect(addr);
-        let failure = log_rx.recv_timeout(Duration::from_secs(20));
-        // Let the server fail a few more times before giving fds back.
-        thread::sleep(Duration::from_millis(350));
-        set_fd_limit(original);
+        let filler: Arc<Mutex<Vec<File>>> = Arc::default();
+        let server_filler = filler.clone();
+        let (log_tx, log_rx) = mpsc::channel();
+        thread::spawn(move || {
+            run(vec![task(async move {
+                {
+                    let mut files = server_filler.lock().unwrap();
+                    while let Ok(file) = File::open("/dev/null") {
+                        files.push(file);
+                    }
+                }
+                echo::serve(listener, None, move |line| {
+                    let _ = log_tx.send(line.to_string());
+                })
+                .await
+            })]);
+        });
 
-        let mut client = client.expect("the client's own socket fits the limit");
-        let failure = failure.expect("the server logged nothing");
+        let failure = log_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the server logged nothing");
         assert!(
             failure.contains("accept failed") && failure.contains("Too many open files"),
             "{failure}"
         );
+        // Let the server fail a few more times before giving fds back.
+        thread::sleep(Duration::from_millis(350));
+        filler.lock().unwrap().clear();
+        set_fd_limit(original);
+
         client
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
