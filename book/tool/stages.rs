@@ -137,6 +137,11 @@ impl Also {
 /// nothing ready and waited.
 pub const DEFAULT_VARYING: &[&str] = &["] idle:"];
 
+/// The varying lines of a stage with a thread pool: the idle waits, the
+/// pool's lines that name a worker (whichever idle worker wakes first takes
+/// the job), and the line that counts the workers (one per CPU).
+pub const POOL_VARYING: &[&str] = &["] idle:", "pool: worker", "pool: started"];
+
 /// Every stage the book narrates, in reading order. Adding a stage is one
 /// line here (and its chapter). For example:
 ///
@@ -149,6 +154,10 @@ pub const STAGES: &[Stage] = &[
     Stage::first("exp1-simplest", "exp1-simplest.md"),
     Stage::child("exp2-sleep", "exp1-simplest", "exp2-sleep.md"),
     Stage::child("exp3-spawn", "exp2-sleep", "exp3-spawn.md"),
+    Stage::child("exp4-threadpool", "exp3-spawn", "exp4-threadpool.md").varying(POOL_VARYING),
+    Stage::child("exp5-selectors", "exp3-spawn", "exp5-selectors.md")
+        .keep(58, 12)
+        .compare(Compare::Kinds),
 ];
 
 /// The stage of crate `krate`, if the table has it.
