@@ -128,28 +128,21 @@ impl Pool {
 fn work(index: usize, queue: &Receiver<(JobId, Job)>, in_flight: &AtomicUsize, ready: &ReadyQueue) {
     for (id, job) in queue {
         trace!("pool: worker {index} started job {id}");
-        let woke = match job() {
+        match job() {
             Some(waker) => {
                 trace!("pool: worker {index} finished job {id}, waking its task");
                 waker.wake();
-                true
             }
-            None => {
-                trace!("pool: worker {index} finished job {id}, which nobody awaits");
-                false
-            }
-        };
-        // The order matters. The wake has queued the task (and notified a
-        // waiting scheduler) before the count drops, so a scheduler that sees
-        // no job in flight also sees the task. But when nobody awaited the
-        // job, the count drops with no task queued, and a scheduler blocked
-        // while a job was in flight must look again: `notify` takes the
-        // queue's lock, so it cannot fall between the scheduler's check and
-        // its wait. (After a wake it would only cost a second futex call.)
-        in_flight.fetch_sub(1, Ordering::Release);
-        if !woke {
-            ready.notify();
+            None => trace!("pool: worker {index} finished job {id}, which nobody awaits"),
         }
+        // The order matters. The wake has queued the task before the count
+        // drops, so a scheduler that sees no job in flight also sees the
+        // task. And the count may drop with no task queued (nobody awaited
+        // the job), so then the scheduler, blocked while a job was in flight,
+        // must look again: `notify` takes the queue's lock, so it cannot fall
+        // between the scheduler's check and its wait.
+        in_flight.fetch_sub(1, Ordering::Release);
+        ready.notify();
     }
 }
 

@@ -88,9 +88,12 @@ impl ReadyQueue {
     /// again: called after something it checks changed outside the lock.
     pub(crate) fn notify(&self) {
         // Taking the lock makes this wait for a scheduler between its check
-        // and its wait, so the notify reaches it once it waits.
+        // and its wait, so the notify reaches it once it waits; and, as in
+        // `push`, a scheduler that is not waiting needs no system call.
         let _ids = self.ids.lock().unwrap();
-        self.changed.notify_one();
+        if self.waiting.load(Ordering::Relaxed) {
+            self.changed.notify_one();
+        }
     }
 }
 
