@@ -9,13 +9,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{CountPolls, PollOnce, panic_message, watchdog};
-use exp4_threadpool::{JoinHandle, Task, run, sleep, spawn, spawn_blocking, task, yield_now};
+use common::{CountPolls, PollOnce, panic_message, pile_up_completions, watchdog};
+use exp4_threadpool::{Task, run, sleep, spawn, spawn_blocking, task, yield_now};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -142,31 +142,7 @@ fn many_round_trips_with_no_timer_pending() {
 #[test]
 fn completions_pile_up_while_the_scheduler_is_busy() {
     watchdog(120, || {
-        let sum = Rc::new(Cell::new(0));
-        let out = sum.clone();
-        run(vec![task(async move {
-            let finished = Arc::new(AtomicU64::new(0));
-            let handles: Vec<JoinHandle<u64>> = (0..PILE)
-                .map(|i| {
-                    let finished = finished.clone();
-                    spawn(spawn_blocking(move || {
-                        finished.fetch_add(1, Ordering::Relaxed);
-                        i
-                    }))
-                })
-                .collect();
-            // The loop stays busy with this task until every job is done, so
-            // their wakes pile up on the ready queue from the workers.
-            while finished.load(Ordering::Relaxed) < PILE {
-                yield_now().await;
-            }
-            let mut total = 0;
-            for handle in handles {
-                total += handle.await;
-            }
-            out.set(total);
-        })]);
-        assert_eq!(sum.get(), PILE * (PILE - 1) / 2);
+        assert_eq!(pile_up_completions(PILE), PILE * (PILE - 1) / 2);
     });
 }
 

@@ -246,18 +246,7 @@ fn a_yielding_task_does_not_starve_a_reader() {
                 }
             })
         };
-        let reader = task(async move {
-            let (near, far) = tcp_pair().await;
-            let writer = spawn(async move {
-                sleep(10 * MS).await;
-                far.write_all(b"x").await.unwrap();
-                far
-            });
-            let mut buf = [0; 1];
-            assert_eq!(near.read(&mut buf).await.unwrap(), 1);
-            done.set(true);
-            writer.await;
-        });
+        let reader = task(read_a_late_byte(done));
         run(vec![spinner, reader]);
     });
 }
@@ -277,20 +266,24 @@ fn a_chain_of_spawns_does_not_starve_a_reader() {
             let done = done.clone();
             task(async move { link(done) })
         };
-        let reader = task(async move {
-            let (near, far) = tcp_pair().await;
-            let writer = spawn(async move {
-                sleep(10 * MS).await;
-                far.write_all(b"x").await.unwrap();
-                far
-            });
-            let mut buf = [0; 1];
-            assert_eq!(near.read(&mut buf).await.unwrap(), 1);
-            done.set(true);
-            writer.await;
-        });
+        let reader = task(read_a_late_byte(done));
         run(vec![reader, chain]);
     });
+}
+
+/// Reads one byte that its peer writes 10 ms later, then sets `done`: a
+/// reader the busy tasks of the tests above must not starve.
+async fn read_a_late_byte(done: Rc<Cell<bool>>) {
+    let (near, far) = tcp_pair().await;
+    let writer = spawn(async move {
+        sleep(10 * MS).await;
+        far.write_all(b"x").await.unwrap();
+        far
+    });
+    let mut buf = [0; 1];
+    assert_eq!(near.read(&mut buf).await.unwrap(), 1);
+    done.set(true);
+    writer.await;
 }
 
 #[test]

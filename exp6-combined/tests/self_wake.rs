@@ -10,17 +10,15 @@ mod common;
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{PollOnce, tcp_pair, watchdog};
+use common::{PollOnce, pile_up_completions, tcp_pair, watchdog};
 use exp6_combined::net::TcpListener;
-use exp6_combined::{
-    JoinHandle, echo, run, self_wake_bytes, sleep, spawn, spawn_blocking, task, yield_now,
-};
+use exp6_combined::{echo, run, self_wake_bytes, sleep, spawn, spawn_blocking, task};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -207,29 +205,7 @@ fn completions_piling_up_while_the_loop_is_busy_write_almost_nothing() {
         // of times over; with a blocking write end, the workers would stop.
         const JOBS: u64 = 50_000;
         let before = written();
-        let sum = Rc::new(Cell::new(0));
-        let out = sum.clone();
-        run(vec![task(async move {
-            let finished = Arc::new(AtomicU64::new(0));
-            let handles: Vec<JoinHandle<u64>> = (0..JOBS)
-                .map(|i| {
-                    let finished = finished.clone();
-                    spawn(spawn_blocking(move || {
-                        finished.fetch_add(1, Ordering::Relaxed);
-                        i
-                    }))
-                })
-                .collect();
-            while finished.load(Ordering::Relaxed) < JOBS {
-                yield_now().await;
-            }
-            let mut total = 0;
-            for handle in handles {
-                total += handle.await;
-            }
-            out.set(total);
-        })]);
-        assert_eq!(sum.get(), JOBS * (JOBS - 1) / 2);
+        assert_eq!(pile_up_completions(JOBS), JOBS * (JOBS - 1) / 2);
         let bytes = written() - before;
         assert!(bytes < 100, "{bytes} bytes written for {JOBS} wakes");
     });

@@ -8,10 +8,14 @@ use std::future::Future;
 use std::panic;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
+
+use exp4_threadpool::{JoinHandle, run, spawn, spawn_blocking, task, yield_now};
 
 /// Runs `scenario` on its own thread and fails the test if it has not
 /// finished after `seconds`: a scheduler bug then shows up as a failure
@@ -69,4 +73,34 @@ impl<F: Future + Unpin> Future for PollOnce<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Poll::Ready(Pin::new(&mut self.0).poll(cx))
     }
+}
+
+/// Starts `jobs` pool jobs, keeps the scheduler busy with a yielding task
+/// until every one of them is done, so that their wakes pile up on the ready
+/// queue from the workers, then joins them all; returns the sum of their
+/// outputs, `0 + 1 + ... + (jobs - 1)` when nothing was lost.
+pub fn pile_up_completions(jobs: u64) -> u64 {
+    let sum = Rc::new(Cell::new(0));
+    let out = sum.clone();
+    run(vec![task(async move {
+        let finished = Arc::new(AtomicU64::new(0));
+        let handles: Vec<JoinHandle<u64>> = (0..jobs)
+            .map(|i| {
+                let finished = finished.clone();
+                spawn(spawn_blocking(move || {
+                    finished.fetch_add(1, Ordering::Relaxed);
+                    i
+                }))
+            })
+            .collect();
+        while finished.load(Ordering::Relaxed) < jobs {
+            yield_now().await;
+        }
+        let mut total = 0;
+        for handle in handles {
+            total += handle.await;
+        }
+        out.set(total);
+    })]);
+    sum.get()
 }
