@@ -1,6 +1,7 @@
 //! The fragments tell the truth: applying a stage's hunks, in order, to the
-//! parent's files gives the child's, and the pieces of a new file are its
-//! lines, at the line numbers their captions give.
+//! parent's files gives the child's (and its hunks against another crate, to
+//! that crate's file), and the pieces of a new file are its lines, at the
+//! line numbers their captions give.
 
 use std::fs;
 use std::path::Path;
@@ -91,12 +92,42 @@ fn hunks_turn_each_parent_file_into_the_child_file() {
         for source in sources {
             let hunks: Vec<String> = fragments
                 .iter()
-                .filter(|f| f.kind == FragmentKind::Hunk && f.source == source)
+                .filter(|f| {
+                    f.kind == FragmentKind::Hunk
+                        && !f.name.starts_with("from-")
+                        && f.source == source
+                })
                 .map(|f| fenced_body(&f.markdown).unwrap())
                 .collect();
             let old = fs::read_to_string(root.join(parent).join(source)).unwrap_or_default();
             let new = fs::read_to_string(root.join(stage.krate).join(source)).unwrap_or_default();
             assert_eq!(apply(&old, &hunks), new, "{}/{source}", stage.krate);
+        }
+    }
+}
+
+#[test]
+fn hunks_against_another_crate_turn_its_file_into_the_child_file() {
+    let root = book::root();
+    for stage in STAGES {
+        let fragments = stage_fragments(&root, stage).unwrap();
+        for also in stage.also {
+            let prefix = format!("from-{}/", also.from);
+            let hunks: Vec<String> = fragments
+                .iter()
+                .filter(|f| f.name.starts_with(&prefix) && f.source == also.path)
+                .map(|f| fenced_body(&f.markdown).unwrap())
+                .collect();
+            let old = fs::read_to_string(root.join(also.from).join(also.path)).unwrap();
+            let new = fs::read_to_string(root.join(stage.krate).join(also.path)).unwrap();
+            assert_eq!(
+                apply(&old, &hunks),
+                new,
+                "{}/{} from {}",
+                stage.krate,
+                also.path,
+                also.from
+            );
         }
     }
 }
@@ -116,7 +147,12 @@ fn new_file_pieces_are_the_file_at_their_captions_line_numbers() {
             let text = fs::read_to_string(Path::new(&root).join(stage.krate).join(source)).unwrap();
             let lines: Vec<&str> = text.lines().collect();
             let mut covered = vec![false; lines.len()];
-            for fragment in fragments.iter().filter(|f| f.source == source) {
+            // Only the pieces: a file new since the parent may also have a
+            // diff against another crate (exp6's pool.rs against exp4's).
+            for fragment in fragments
+                .iter()
+                .filter(|f| f.kind == FragmentKind::NewPiece && f.source == source)
+            {
                 let (first, last) = caption_range(&fragment.markdown);
                 let body = fenced_body(&fragment.markdown).unwrap();
                 let shown: Vec<&str> = body.lines().collect();

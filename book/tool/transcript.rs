@@ -85,11 +85,12 @@ pub fn markdown(stage: &Stage, which: Which, output: &str) -> String {
         Which::Demo => "Output of",
         Which::Trace => "Output (stdout and stderr, in the order written) of",
     };
+    // An output short enough to keep whole says nothing of a cut.
     let cut = match stage.demo.keep {
-        Keep::All => String::new(),
-        Keep::HeadTail { head, tail } => {
+        Keep::HeadTail { head, tail } if output.lines().any(is_left_out_line) => {
             format!(", the first {head} and last {tail} lines")
         }
+        _ => String::new(),
     };
     format!(
         "{HEADER}\n{what} `{}`{cut}:\n\n{}",
@@ -123,6 +124,11 @@ pub fn keep(output: &str, keep: Keep) -> String {
         }
     }
     kept
+}
+
+/// Whether `line` is the one [`keep`] puts where it left lines out.
+fn is_left_out_line(line: &str) -> bool {
+    line.starts_with("[... ") && line.ends_with(" lines left out ...]")
 }
 
 /// Whether two kept outputs count as the same run (see the module docs).
