@@ -69,9 +69,10 @@ impl Pool {
 
     /// How many jobs are in flight: handed to the workers and not done yet.
     pub(crate) fn in_flight(&self) -> usize {
-        // Acquire pairs with the worker's Release: a job seen as done has
-        // pushed its wake already.
-        self.in_flight.load(Ordering::Acquire)
+        // SeqCst, as the worker's decrement: a job seen as done has pushed
+        // its wake already, and `ReadyQueue::notify` can rely on one order
+        // of the count and the scheduler's flag.
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Queues `job` for the workers, starting them if it is the run's first.
@@ -139,9 +140,9 @@ fn work(index: usize, queue: &Receiver<(JobId, Job)>, in_flight: &AtomicUsize, r
         // drops, so a scheduler that sees no job in flight also sees the
         // task. And the count may drop with no task queued (nobody awaited
         // the job), so then the scheduler, blocked while a job was in flight,
-        // must look again: `notify` takes the queue's lock, so it cannot fall
+        // must look again: `notify` sees to it, even if the count drops
         // between the scheduler's check and its wait.
-        in_flight.fetch_sub(1, Ordering::Release);
+        in_flight.fetch_sub(1, Ordering::SeqCst);
         ready.notify();
     }
 }

@@ -2,50 +2,63 @@
 //!
 //! A [`Waker`](std::task::Waker) may be cloned, kept and called from any
 //! thread, and now it is: a pool worker wakes the task whose job it finished.
-//! So the queue it pushes to is behind a `Mutex`, and comes with a `Condvar`
-//! that the scheduler blocks on when no task is ready.
+//! Wakes on the scheduler's own thread (a yield, a timer) still skip the lock,
+//! and queue their task in the scheduler's [`Shared`](crate::Shared) state,
+//! which only its thread can reach. The queue of the other wakes is behind a
+//! `Mutex`, and comes with a `Condvar` that the scheduler blocks on when no
+//! task is ready.
 
 use std::collections::VecDeque;
-use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::Wake;
 use std::time::Instant;
 
-use crate::TaskId;
 use crate::trace::trace;
+use crate::{TaskId, try_with_current};
 
-/// The ids of tasks that were woken and not yet polled.
+/// The ids of tasks woken on another thread than their scheduler's, and not
+/// yet polled.
 #[derive(Default)]
 pub(crate) struct ReadyQueue {
     ids: Mutex<VecDeque<TaskId>>,
+    /// Whether `ids` may hold an id: a pass reads this first, and takes the
+    /// lock only if it is set, which it seldom is.
+    pending: AtomicBool,
     /// Notified when a task is queued or a pool job finishes: what a
     /// scheduler blocked in [`wait`](Self::wait) waits for.
     changed: Condvar,
-    /// Whether the scheduler is in [`wait`](Self::wait). A notify is a system
-    /// call, so a push makes one only then; most pushes come from the
-    /// scheduler's own thread, which is not waiting. Read and written only
-    /// under the lock of `ids` (an atomic only because it sits outside it).
+    /// Whether the scheduler is blocked in [`wait`](Self::wait) and nobody
+    /// has notified it yet. A notify is a system call, so only the first
+    /// push or [`notify`](Self::notify) after it starts waiting makes one,
+    /// and none is made while it runs tasks. Written under the lock of `ids`;
+    /// `notify` also reads it without the lock (see there), hence `SeqCst`.
     waiting: AtomicBool,
 }
 
 impl ReadyQueue {
-    /// Queues a woken task, and wakes the scheduler if it is blocked waiting.
+    /// Queues a task woken on another thread, and wakes the scheduler if it
+    /// is blocked waiting.
     fn push(&self, id: TaskId) {
         let mut ids = self.ids.lock().unwrap();
         ids.push_back(id);
-        let waiting = self.waiting.load(Ordering::Relaxed);
+        self.pending.store(true, Ordering::Release);
+        let waiting = self.waiting.swap(false, Ordering::SeqCst);
         drop(ids);
         if waiting {
             self.changed.notify_one();
         }
     }
 
-    /// Moves every queued id into `pass` (which must be empty): one lock per
-    /// pass, not one per task.
+    /// Moves every queued id to the end of `pass`: one lock per pass, not
+    /// one per task, and none when nothing is queued. A push that this just
+    /// misses is taken by the next pass.
     pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
-        debug_assert!(pass.is_empty());
-        mem::swap(&mut *self.ids.lock().unwrap(), pass);
+        if self.pending.load(Ordering::Acquire) {
+            let mut ids = self.ids.lock().unwrap();
+            self.pending.store(false, Ordering::Relaxed);
+            pass.extend(ids.drain(..));
+        }
     }
 
     /// Blocks until a task is queued or `deadline` passes, and returns `true`;
@@ -54,8 +67,8 @@ impl ReadyQueue {
     ///
     /// Every check runs under the queue's lock, and [`wait`](Condvar::wait)
     /// lets go of it only as it starts blocking. A worker pushes under that
-    /// lock, and takes it to [`notify`](Self::notify) after lowering its count
-    /// of jobs in flight, so neither can land between a check and the wait:
+    /// lock, so a push cannot land between a check and the wait; nor can the
+    /// count of jobs in flight drop there unseen (see [`notify`](Self::notify)):
     /// no wake-up is lost.
     pub(crate) fn wait(
         &self,
@@ -63,8 +76,10 @@ impl ReadyQueue {
         jobs_in_flight: impl Fn() -> bool,
     ) -> bool {
         let mut ids = self.ids.lock().unwrap();
-        self.waiting.store(true, Ordering::Relaxed);
         let can_wake = loop {
+            // Before the checks, and again after every wake-up, which may
+            // have cleared it.
+            self.waiting.store(true, Ordering::SeqCst);
             if !ids.is_empty() {
                 break true;
             }
@@ -80,18 +95,26 @@ impl ReadyQueue {
                 None => break false,
             }
         };
-        self.waiting.store(false, Ordering::Relaxed);
+        self.waiting.store(false, Ordering::SeqCst);
         can_wake
     }
 
     /// Wakes the scheduler, if it is blocked in [`wait`](Self::wait), to check
     /// again: called after something it checks changed outside the lock.
     pub(crate) fn notify(&self) {
+        // A worker changes what the scheduler checks (it lowers the count of
+        // jobs in flight), then reads `waiting`; the scheduler sets `waiting`,
+        // then checks. With `SeqCst` on both sides, at least one of them sees
+        // the other's write: if `waiting` is still false here, the scheduler
+        // will check after the change. So the common case (the scheduler
+        // busy, or already woken by this job's own wake) costs no lock.
+        if !self.waiting.load(Ordering::SeqCst) {
+            return;
+        }
         // Taking the lock makes this wait for a scheduler between its check
-        // and its wait, so the notify reaches it once it waits; and, as in
-        // `push`, a scheduler that is not waiting needs no system call.
+        // and its wait, so the notify reaches it once it waits.
         let _ids = self.ids.lock().unwrap();
-        if self.waiting.load(Ordering::Relaxed) {
+        if self.waiting.swap(false, Ordering::SeqCst) {
             self.changed.notify_one();
         }
     }
@@ -121,6 +144,21 @@ impl TaskWaker {
     pub(crate) fn clear_queued(&self) {
         self.queued.store(false, Ordering::Release);
     }
+
+    /// Queues the task with no lock if this thread runs the task's scheduler,
+    /// and says whether it did. The test compares queues, not threads: a
+    /// waker kept from an earlier `run` on this thread has a queue of its own,
+    /// which nobody reads any more, and must not wake a task of this one.
+    fn queue_here(&self) -> bool {
+        let queued = try_with_current(|shared| {
+            let here = Arc::ptr_eq(&shared.ready, &self.ready);
+            if here {
+                shared.woken_here.borrow_mut().push_back(self.id);
+            }
+            here
+        });
+        queued == Some(true)
+    }
 }
 
 impl Wake for TaskWaker {
@@ -131,7 +169,9 @@ impl Wake for TaskWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, Ordering::AcqRel) {
             trace!("woke task {}", self.id);
-            self.ready.push(self.id);
+            if !self.queue_here() {
+                self.ready.push(self.id);
+            }
         }
     }
 }

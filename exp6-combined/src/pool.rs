@@ -69,9 +69,10 @@ impl Pool {
 
     /// How many jobs are in flight: handed to the workers and not done yet.
     pub(crate) fn in_flight(&self) -> usize {
-        // Acquire pairs with the worker's Release: a job seen as done has
-        // pushed its wake already.
-        self.in_flight.load(Ordering::Acquire)
+        // SeqCst, as the worker's decrement: a job seen as done has pushed
+        // its wake already, and `ReadyQueue::notify` can rely on one order
+        // of the count and the scheduler's flag.
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Queues `job` for the workers, starting them if it is the run's first.
@@ -142,7 +143,7 @@ fn work(index: usize, queue: &Receiver<(JobId, Job)>, in_flight: &AtomicUsize, r
         // must look again: `notify` takes the queue's lock, then writes the
         // self-wake's byte if the scheduler is parked, so it cannot fall
         // between the scheduler's check and its wait unseen.
-        in_flight.fetch_sub(1, Ordering::Release);
+        in_flight.fetch_sub(1, Ordering::SeqCst);
         ready.notify();
     }
 }

@@ -16,8 +16,8 @@
 //!   if it is full, bytes are pending already, and `poll(2)` returns anyway.
 //! - A wake writes only when the scheduler is parked, and only the first
 //!   wake after each park writes: the `parked` flag, taken down by the wake
-//!   that writes. Wakes on the scheduler's own thread, the common case, cost
-//!   one atomic load and no system call.
+//!   that writes. Wakes from workers while the scheduler is busy cost one
+//!   atomic load and no system call; wakes on its own thread never get here.
 //! - The byte only says "look again". A byte may be stale (written for a
 //!   wake that the loop had seen already, or for a job nobody awaits), so
 //!   the loop never takes it to mean that a task is ready, nor that none is
@@ -126,8 +126,8 @@ impl SelfWake {
     /// the flag and writes the byte, which ends `poll(2)` at once; if the
     /// push came first, the scheduler sees the task and does not park.
     pub(crate) fn wake(&self) {
-        // The cheap check first, for the common case: a wake on the
-        // scheduler's own thread while it polls tasks, with the flag down.
+        // The cheap check first, for the common case: a worker's wake while
+        // the scheduler is busy polling tasks, with the flag down.
         // Relaxed is enough. The push took the queue's lock; if the
         // scheduler's look at the queue took it before, the lock orders the
         // scheduler's park, which came before its look, before this load,

@@ -2,22 +2,28 @@
 //!
 //! A [`Waker`](std::task::Waker) may be cloned, kept and called from any
 //! thread, and now it is: a pool worker wakes the task whose job it finished.
-//! So the queue it pushes to is behind a `Mutex`, and a push ends the
+//! Wakes on the scheduler's own thread (a yield, a timer, a socket found
+//! ready) still skip the lock, and queue their task in the scheduler's
+//! [`Shared`](crate::Shared) state, which only its thread can reach. The
+//! queue of the other wakes is behind a `Mutex`, and a push there ends the
 //! scheduler's wait in `poll(2)` through the self-wake, if it is parked there.
 
 use std::collections::VecDeque;
-use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
 
-use crate::TaskId;
 use crate::self_wake::SelfWake;
 use crate::trace::trace;
+use crate::{TaskId, try_with_current};
 
-/// The ids of tasks that were woken and not yet polled.
+/// The ids of tasks woken on another thread than their scheduler's, and not
+/// yet polled.
 pub(crate) struct ReadyQueue {
     ids: Mutex<VecDeque<TaskId>>,
+    /// Whether `ids` may hold an id: a pass reads this first, and takes the
+    /// lock only if it is set, which it seldom is.
+    pending: AtomicBool,
     /// What a push writes to when the scheduler is parked in `poll(2)`.
     self_wake: Arc<SelfWake>,
 }
@@ -27,22 +33,31 @@ impl ReadyQueue {
     pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
         ReadyQueue {
             ids: Mutex::default(),
+            pending: AtomicBool::new(false),
             self_wake,
         }
     }
 
-    /// Queues a woken task, and ends the scheduler's `poll(2)` if it is
-    /// parked there: pushed first, so that the scheduler, once back, finds it.
+    /// Queues a task woken on another thread, and ends the scheduler's
+    /// `poll(2)` if it is parked there: pushed first, so that the scheduler,
+    /// once back, finds it.
     fn push(&self, id: TaskId) {
-        self.ids.lock().unwrap().push_back(id);
+        let mut ids = self.ids.lock().unwrap();
+        ids.push_back(id);
+        self.pending.store(true, Ordering::Release);
+        drop(ids);
         self.self_wake.wake();
     }
 
-    /// Moves every queued id into `pass` (which must be empty): one lock per
-    /// pass, not one per task.
+    /// Moves every queued id to the end of `pass`: one lock per pass, not
+    /// one per task, and none when nothing is queued. A push that this just
+    /// misses is taken by the next pass.
     pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
-        debug_assert!(pass.is_empty());
-        mem::swap(&mut *self.ids.lock().unwrap(), pass);
+        if self.pending.load(Ordering::Acquire) {
+            let mut ids = self.ids.lock().unwrap();
+            self.pending.store(false, Ordering::Relaxed);
+            pass.extend(ids.drain(..));
+        }
     }
 
     /// Whether no task is queued: the scheduler's last look before it parks.
@@ -84,6 +99,21 @@ impl TaskWaker {
     pub(crate) fn clear_queued(&self) {
         self.queued.store(false, Ordering::Release);
     }
+
+    /// Queues the task with no lock if this thread runs the task's scheduler,
+    /// and says whether it did. The test compares queues, not threads: a
+    /// waker kept from an earlier `run` on this thread has a queue of its own,
+    /// which nobody reads any more, and must not wake a task of this one.
+    fn queue_here(&self) -> bool {
+        let queued = try_with_current(|shared| {
+            let here = Arc::ptr_eq(&shared.ready, &self.ready);
+            if here {
+                shared.woken_here.borrow_mut().push_back(self.id);
+            }
+            here
+        });
+        queued == Some(true)
+    }
 }
 
 impl Wake for TaskWaker {
@@ -94,7 +124,9 @@ impl Wake for TaskWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, Ordering::AcqRel) {
             trace!("woke task {}", self.id);
-            self.ready.push(self.id);
+            if !self.queue_here() {
+                self.ready.push(self.id);
+            }
         }
     }
 }
