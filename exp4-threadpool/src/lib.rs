@@ -349,6 +349,12 @@ impl Scheduler {
                 self.shared.pool.in_flight()
             ),
         }
+        // A job in flight may finish within microseconds, and blocking now
+        // would cost more than that: watch the queue for a moment first.
+        if self.shared.pool.in_flight() > 0 && self.shared.ready.spin(deadline) {
+            trace!("idle: a task was woken while the scheduler spun: no wait");
+            return;
+        }
         // A job in flight may still wake a task; once none is, and no timer
         // is pending, nothing can. The queue decides this under its lock, so
         // that a job finishing meanwhile is never missed.

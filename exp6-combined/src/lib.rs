@@ -387,6 +387,13 @@ impl Scheduler {
     /// Nothing is ready: park in `poll(2)` until a registered fd is ready, a
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
+        let deadline = self.shared.timers.borrow().next_deadline();
+        // A job in flight may finish within microseconds, and parking now
+        // would cost more than that: watch the queue for a moment first.
+        if self.shared.pool.in_flight() > 0 && self.shared.ready.spin(deadline) {
+            trace!("idle: a task was woken while the scheduler spun: no wait");
+            return;
+        }
         // The ready queue was empty a moment ago, but a pool worker may have
         // woken a task since, or do so at any moment. A wake writes the byte
         // that ends `poll(2)` only if it finds the scheduler parked, so park
@@ -408,7 +415,6 @@ impl Scheduler {
         // notifies after it finds the flag up and writes the byte. A job may
         // also have queued its wake after the look, then left: a second look
         // sees that wake.
-        let deadline = self.shared.timers.borrow().next_deadline();
         if deadline.is_none()
             && self.shared.reactor.borrow().is_empty()
             && self.shared.pool.in_flight() == 0

@@ -40,21 +40,30 @@ fn round_trips_with_nothing_but_the_self_wake_to_wait_for() {
     watchdog(120, || {
         // No timer, no socket: each time, the scheduler parks in poll(2) on
         // the self-wake alone, with no timeout, while the job runs. A lost
-        // wake-up hangs here.
-        const ROUND_TRIPS: u64 = 20_000;
+        // wake-up hangs here. Each job outlasts the scheduler's spin (50 µs),
+        // so that the scheduler has parked when the wake comes.
+        const ROUND_TRIPS: u64 = 2_000;
         let before = written();
         let sum = Rc::new(Cell::new(0));
         let out = sum.clone();
         run(vec![task(async move {
             let mut total = 0;
             for i in 0..ROUND_TRIPS {
-                total += spawn_blocking(move || i).await;
+                total += spawn_blocking(move || {
+                    thread::sleep(Duration::from_micros(200));
+                    i
+                })
+                .await;
             }
             out.set(total);
         })]);
         assert_eq!(sum.get(), ROUND_TRIPS * (ROUND_TRIPS - 1) / 2);
         // About one byte per round trip: the scheduler parks for each job.
-        assert!(written() > before, "no wake came through the self-wake");
+        let bytes = written() - before;
+        assert!(
+            bytes >= ROUND_TRIPS / 2,
+            "{bytes} bytes through the self-wake for {ROUND_TRIPS} round trips"
+        );
     });
 }
 
@@ -62,7 +71,8 @@ fn round_trips_with_nothing_but_the_self_wake_to_wait_for() {
 fn pool_wakes_at_any_moment_are_never_lost() {
     let _turn = turn();
     watchdog(120, || {
-        // Each job spins a different little while, so that its wake lands
+        // Each job spins a different while, from a little less to a little
+        // more than the scheduler's own spin (50 µs), so that its wake lands
         // at a different point of the scheduler's way from "the queue is
         // empty" into poll(2). With no timer and no socket, a lost one hangs.
         // (A worker notifies after every job, which can make up for a lost
@@ -72,9 +82,10 @@ fn pool_wakes_at_any_moment_are_never_lost() {
         let out = done.clone();
         run(vec![task(async move {
             for i in 0..JOBS {
-                let spins = i * 7919 % 2000;
+                let busy = Duration::from_nanos(30_000 + i * 7919 % 40_000);
                 spawn_blocking(move || {
-                    for _ in 0..spins {
+                    let start = Instant::now();
+                    while start.elapsed() < busy {
                         std::hint::spin_loop();
                     }
                 })
