@@ -98,13 +98,29 @@ macro_rules! adapt {
             }
         }
 
-        impl $crate::rt::Stream for ::$krate::net::TcpStream {
+        adapt!(@stream $krate, TcpStream);
+    };
+    ($stage:ident, $krate:ident, pair) => {
+        impl $crate::rt::Pair for $stage {
+            type Stream = ::$krate::net::UnixStream;
+
+            fn pair() -> std::io::Result<(Self::Stream, Self::Stream)> {
+                ::$krate::net::UnixStream::pair()
+            }
+        }
+
+        adapt!(@stream $krate, UnixStream);
+    };
+    // Not a capability: `Stream` for one of the stage's stream types, which
+    // share `read` and `write_all`.
+    (@stream $krate:ident, $ty:ident) => {
+        impl $crate::rt::Stream for ::$krate::net::$ty {
             async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                ::$krate::net::TcpStream::read(self, buf).await
+                ::$krate::net::$ty::read(self, buf).await
             }
 
             async fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-                ::$krate::net::TcpStream::write_all(self, buf).await
+                ::$krate::net::$ty::write_all(self, buf).await
             }
         }
     };

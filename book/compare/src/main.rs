@@ -57,14 +57,6 @@ fn main() {
         return;
     }
     fs::create_dir_all(&out).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
-    let page = if out.join("diagnosis.md").exists() || missed.is_empty() {
-        page
-    } else {
-        page.replace(
-            "\nWhy, and what would fix each: see [the diagnosis](diagnosis.md).\n",
-            "",
-        )
-    };
     fs::write(out.join("results.md"), &page).unwrap_or_else(|e| fail(&e.to_string()));
     let charts = report::charts(&results, &out).unwrap_or_else(|e| fail(&e.to_string()));
     println!("\n{page}");
@@ -73,6 +65,10 @@ fn main() {
         out.join("results.md").display(),
         charts.join(", ")
     );
+    match missed.len() {
+        0 => println!("every goal met"),
+        n => println!("{n} goal(s) missed: {}", missed.join("; ")),
+    }
 }
 
 fn load_average() -> String {

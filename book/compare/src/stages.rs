@@ -5,19 +5,21 @@
 //! beyond `run` and `yield_now`. Each capability switches on the workloads
 //! that need it; a stage without one is skipped there.
 //!
-//! To add a stage: uncomment its path dependency in `Cargo.toml` and its line
-//! below. The capabilities:
+//! To add a stage (a scratch copy of a crate, say, to measure a change beside
+//! the original): add its path dependency to `Cargo.toml` and its line below.
+//! The capabilities:
 //!
 //! - `sleep`: `sleep(Duration)` (exp2+)
 //! - `spawn`: `spawn(fut) -> JoinHandle<T>` (exp3+)
 //! - `blocking`: `spawn_blocking(f)` (exp4, exp6)
 //! - `net`: `net::{TcpListener, TcpStream}` (exp5, exp6)
+//! - `pair`: `net::UnixStream::pair()`, a socketpair (exp5, exp6)
 
 stages! {
     "exp1" => exp1_simplest [];
     "exp2" => exp2_sleep [sleep];
     "exp3" => exp3_spawn [sleep, spawn];
-    // "exp4" => exp4_threadpool [sleep, spawn, blocking];
-    // "exp5" => exp5_selectors [sleep, spawn, net];
-    // "exp6" => exp6_combined [sleep, spawn, blocking, net];
+    "exp4" => exp4_threadpool [sleep, spawn, blocking];
+    "exp5" => exp5_selectors [sleep, spawn, net, pair];
+    "exp6" => exp6_combined [sleep, spawn, blocking, net, pair];
 }
