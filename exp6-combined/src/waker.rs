@@ -21,7 +21,7 @@ use crate::{TaskId, try_with_current};
 
 /// How long the scheduler watches the queue before it blocks, while a pool
 /// job is in flight: a few times what it costs a thread to sleep on a futex
-/// and be woken (5-10 µs each on the machines we measured).
+/// and be woken (5-10 µs on the virtual machine of the performance chapter).
 const SPIN: Duration = Duration::from_micros(50);
 
 /// The ids of tasks woken on another thread than their scheduler's, and not
