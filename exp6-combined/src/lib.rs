@@ -227,7 +227,8 @@ struct TaskEntry {
     waker: Waker,
 }
 
-/// The state of one `run`: the tasks, and the queue of those worth polling.
+/// The state of one `run`: the tasks, the pass being polled, and the state
+/// it shares with the futures, ready queues included.
 struct Scheduler {
     /// Every task that has not finished.
     tasks: TaskMap,
