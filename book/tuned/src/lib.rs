@@ -1,0 +1,458 @@
+//! Experiment 6, tuned: the combined scheduler with every speed-up of the performance chapter.
+//!
+//! Experiment 4 ran blocking work on a thread pool, and when no task was
+//! ready it blocked on the ready queue's `Condvar`, which a worker notifies.
+//! Experiment 5 waited for sockets, and when no task was ready it blocked in
+//! `poll(2)`. This one has both, [`spawn_blocking`] and [`net`], so an idle
+//! scheduler has two waits to combine: for a socket, and for a worker to
+//! wake a task. `poll(2)` waits for file descriptors only, so the wake
+//! becomes one. The self-wake is a connected pair of Unix sockets, and its
+//! read end is in every `poll(2)` set: a waker that finds the scheduler
+//! parked in `poll(2)` writes one byte to the other end, and `poll(2)`
+//! returns. This is the self-pipe trick. A flag that the scheduler raises
+//! before it parks, and that every wake checks, makes sure that no wake is
+//! lost and that a wake writes only when the scheduler is parked, once per
+//! park (see `self_wake.rs`).
+//!
+//! This is the Python experiment's self-socket: a `socket.socketpair()`
+//! whose read end the selector watches and whose write end the pool's jobs
+//! write to when they finish. The original had two bugs that this crate is
+//! built to avoid. Its loop could end when `select` returned for a stale
+//! byte with no task ready, dropping the work still pending: here the loop
+//! ends only when no task is left, and a byte only says "look again". And
+//! its write end blocked, so that completions piling up could fill the
+//! socket and stall the workers: here both ends are non-blocking, and only
+//! the first wake that finds the scheduler parked writes, so bytes do not
+//! pile up. [`self_wake_bytes`] counts them.
+//!
+//! Sockets need `libc` and `socket2`: this crate is for Unix only.
+
+// Calling `poll(2)` takes `unsafe`: denied here for the whole crate, and
+// allowed for that one call alone, in reactor.rs.
+#![deny(unsafe_code)]
+
+pub mod echo;
+mod join;
+pub mod net;
+mod pool;
+mod reactor;
+mod self_wake;
+mod timer;
+mod trace;
+mod waker;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::mem;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use pool::Pool;
+use reactor::Reactor;
+use self_wake::SelfWake;
+use timer::Timers;
+use trace::trace;
+use waker::{ReadyQueue, TaskWaker};
+
+pub use join::{JoinHandle, spawn};
+pub use pool::spawn_blocking;
+pub use self_wake::{SelfWakeBytes, self_wake_bytes};
+pub use timer::sleep;
+
+/// A task: a future with no output, boxed and pinned so that tasks of
+/// different types fit in one queue and can be polled in place.
+pub type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Boxes a future into a [`Task`] for [`run`].
+pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
+    Box::pin(fut)
+}
+
+/// Each task is known by a number handed out as tasks arrive; a number is
+/// never reused, so a late wake of a finished task cannot poll another one.
+type TaskId = usize;
+
+/// The tasks by id: a `HashMap` with a hasher made for task ids.
+///
+/// The default hasher, SipHash, resists keys chosen by an attacker; task ids
+/// are small numbers the scheduler hands out itself, and hashing one is on
+/// the path of every poll. The map picks a bucket from a hash's low bits and
+/// checks a tag made of its top 7 bits before comparing keys.
+type TaskMap = HashMap<TaskId, TaskEntry, BuildHasherDefault<TaskIdHasher>>;
+
+/// Hashes a task id to the id itself, with mixed top bits for the tag:
+/// consecutive tasks land in consecutive buckets, which the cache likes when
+/// a pass polls tasks in the order they were made.
+#[derive(Default)]
+struct TaskIdHasher(u64);
+
+impl Hasher for TaskIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only task ids are hashed, through `write_usize`")
+    }
+
+    fn write_usize(&mut self, id: usize) {
+        let id = id as u64;
+        // Fibonacci hashing: the multiplication mixes every bit of the id
+        // into the top bits, which make the tag.
+        let tag_bits = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFE00_0000_0000_0000;
+        self.0 = id ^ tag_bits;
+    }
+}
+
+/// Runs every task to completion on the current thread, polling the tasks
+/// that were woken, and returns when the last one is done, spawned ones
+/// included. When no task is ready, the thread waits in `poll(2)` until a
+/// socket that a task waits for is ready, a pool job wakes a task, or the
+/// next timer is due.
+///
+/// A panic in a task unwinds out of `run`, dropping the other tasks. Either
+/// way, `run` returns only once the pool's threads have finished the jobs
+/// handed to them and exited. It panics if it cannot make its self-wake
+/// socketpair (when the process is out of file descriptors, say).
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+/// use exp6_tuned::{run, sleep, spawn, task};
+///
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let parent_log = log.clone();
+/// run(vec![task(async move {
+///     let child = spawn(async {
+///         sleep(Duration::from_millis(10)).await;
+///         6 * 7
+///     });
+///     parent_log.borrow_mut().push("spawned".to_string());
+///     let answer = child.await;
+///     parent_log.borrow_mut().push(format!("joined {answer}"));
+/// })]);
+/// assert_eq!(*log.borrow(), ["spawned", "joined 42"]);
+/// ```
+pub fn run(tasks: Vec<Task>) {
+    let mut scheduler = Scheduler::new();
+    // Room for every task at once, rather than growing the map step by step.
+    scheduler.tasks.reserve(tasks.len());
+    for task in tasks {
+        scheduler.insert(task);
+    }
+    scheduler.run();
+}
+
+/// Gives the other tasks a turn: the first poll returns [`Poll::Pending`],
+/// the next returns [`Poll::Ready`].
+///
+/// Before returning `Pending` it wakes its own task: "poll me again". That
+/// puts the task back on the ready queue, behind the tasks already there.
+pub fn yield_now() -> impl Future<Output = ()> {
+    YieldNow { yielded: false }
+}
+
+/// The future behind [`yield_now`].
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// What the futures of a running scheduler reach through [`CURRENT`]: a
+/// future is polled with nothing but a `Context`, so this is how `sleep`
+/// finds the timers, `spawn` the scheduler, sockets the reactor and
+/// `spawn_blocking` the pool.
+struct Shared {
+    /// The timers of sleeping tasks.
+    timers: RefCell<Timers>,
+    /// Ids of tasks woken on this thread: most wakes, queued with no lock.
+    woken_here: RefCell<VecDeque<TaskId>>,
+    /// Ids of tasks woken on other threads. Every waker of this scheduler
+    /// holds it too, which is how a waker recognises its scheduler here.
+    ready: Arc<ReadyQueue>,
+    /// The fds that tasks wait for.
+    reactor: RefCell<Reactor>,
+    /// Tasks spawned since the loop last admitted new tasks.
+    spawned: RefCell<Vec<Task>>,
+    /// The worker threads of `spawn_blocking`, started on first use.
+    pool: Pool,
+}
+
+thread_local! {
+    /// The scheduler that `run` is running on this thread, if any.
+    static CURRENT: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
+}
+
+/// Calls `f` with the running scheduler's shared state, or returns `None`
+/// when no `run` is running on this thread.
+fn try_with_current<R>(f: impl FnOnce(&Shared) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// Calls `f` with the running scheduler's shared state; outside `run`,
+/// panics with a message naming `caller`, the public function misused.
+fn with_current<R>(caller: &str, f: impl FnOnce(&Shared) -> R) -> R {
+    try_with_current(f).unwrap_or_else(|| {
+        panic!("`{caller}` was used outside `run`: it needs a running scheduler on this thread")
+    })
+}
+
+/// A task and the waker it is polled with.
+struct TaskEntry {
+    future: Task,
+    /// The waker's state, to mark the task as no longer queued.
+    wake_state: Arc<TaskWaker>,
+    /// The same waker as a [`Waker`], made once rather than on every poll.
+    waker: Waker,
+}
+
+/// The state of one `run`: the tasks, the pass being polled, and the state
+/// it shares with the futures, ready queues included.
+struct Scheduler {
+    /// Every task that has not finished.
+    tasks: TaskMap,
+    /// Where the scheduler parks before `poll(2)`, so that wakes from other
+    /// threads write the byte that ends it.
+    self_wake: Arc<SelfWake>,
+    /// The ids the current pass polls, kept to reuse its allocation.
+    pass: VecDeque<TaskId>,
+    /// The id the next task gets.
+    next_id: TaskId,
+    /// What futures reach through [`CURRENT`].
+    shared: Rc<Shared>,
+}
+
+impl Scheduler {
+    /// Makes a scheduler and makes it this thread's [`CURRENT`].
+    fn new() -> Self {
+        let self_wake = match SelfWake::new() {
+            Ok(self_wake) => Arc::new(self_wake),
+            Err(err) => panic!("`run` could not make its self-wake socketpair: {err}"),
+        };
+        let ready = Arc::new(ReadyQueue::new(self_wake.clone()));
+        let shared = Rc::new(Shared {
+            timers: RefCell::new(Timers::default()),
+            woken_here: RefCell::new(VecDeque::new()),
+            ready: ready.clone(),
+            reactor: RefCell::new(Reactor::new(self_wake.clone())),
+            spawned: RefCell::new(Vec::new()),
+            pool: Pool::new(ready),
+        });
+        CURRENT.with_borrow_mut(|current| {
+            assert!(
+                current.is_none(),
+                "`run` was called inside `run` on the same thread"
+            );
+            *current = Some(shared.clone());
+        });
+        Scheduler {
+            tasks: TaskMap::default(),
+            self_wake,
+            pass: VecDeque::new(),
+            next_id: 0,
+            shared,
+        }
+    }
+
+    /// Adds a task, woken so that the next pass polls it.
+    fn insert(&mut self, future: Task) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let wake_state = Arc::new(TaskWaker::new(id, self.shared.ready.clone()));
+        let waker = Waker::from(wake_state.clone());
+        waker.wake_by_ref();
+        self.tasks.insert(
+            id,
+            TaskEntry {
+                future,
+                wake_state,
+                waker,
+            },
+        );
+    }
+
+    /// Adds the tasks spawned since the last call.
+    fn admit_spawned(&mut self) {
+        if self.shared.spawned.borrow().is_empty() {
+            return; // most passes: nothing to take out, loop over and drop
+        }
+        let spawned = self.shared.spawned.take();
+        for task in spawned {
+            trace!("spawned task {}", self.next_id);
+            self.insert(task);
+        }
+    }
+
+    /// The loop: poll what is ready, else wait for a socket, a timer or a
+    /// pool job, until no task is left. An empty ready queue never ends the
+    /// loop on its own, nor does a self-wake byte.
+    fn run(&mut self) {
+        trace!("run: {} tasks", self.tasks.len());
+        // Whether `poll(2)` has run since the last pass.
+        let mut polled = false;
+        loop {
+            self.admit_spawned();
+            if self.tasks.is_empty() {
+                break;
+            }
+            self.wake_due_timers();
+            // One pass polls the tasks woken so far; a task woken during the
+            // pass (a yield, say) waits for the next one, behind them.
+            self.take_woken();
+            if self.pass.is_empty() {
+                self.idle();
+                polled = true;
+                continue;
+            }
+            if !polled {
+                self.check_io();
+            }
+            polled = false;
+            while let Some(id) = self.pass.pop_front() {
+                self.poll_task(id);
+            }
+        }
+    }
+
+    /// Moves the ids of the tasks woken so far into the pass (which is
+    /// empty): first those woken on this thread, then those woken elsewhere.
+    fn take_woken(&mut self) {
+        mem::swap(&mut *self.shared.woken_here.borrow_mut(), &mut self.pass);
+        self.shared.ready.take_all(&mut self.pass);
+    }
+
+    /// Polls one woken task, and drops it if it finished.
+    fn poll_task(&mut self, id: TaskId) {
+        let Some(entry) = self.tasks.get_mut(&id) else {
+            return; // it finished after this wake was queued
+        };
+        entry.wake_state.clear_queued();
+        let poll = entry
+            .future
+            .as_mut()
+            .poll(&mut Context::from_waker(&entry.waker));
+        trace!("polled task {id}: {poll:?}");
+        if poll.is_ready() {
+            self.tasks.remove(&id);
+        }
+    }
+
+    /// Wakes the tasks whose timers are due.
+    fn wake_due_timers(&self) {
+        if self.shared.timers.borrow().is_empty() {
+            return; // no clock read when nobody sleeps
+        }
+        let now = Instant::now();
+        loop {
+            // Release the borrow before waking: a waker may run any code.
+            let due = self.shared.timers.borrow_mut().pop_due(now);
+            let Some(waker) = due else { break };
+            trace!("timer due");
+            waker.wake();
+        }
+    }
+
+    /// Tasks that keep the loop busy (yielding, spawning, sleeping briefly)
+    /// can keep it from ever idling, and so from ever looking at the
+    /// sockets: before a pass that `poll(2)` did not just precede, check the
+    /// registered fds without blocking. No system call when no task waits
+    /// for an fd.
+    fn check_io(&self) {
+        if self.shared.reactor.borrow().is_empty() {
+            return;
+        }
+        self.wait_for_io(Some(Instant::now()));
+    }
+
+    /// Nothing is ready: park in `poll(2)` until a registered fd is ready, a
+    /// task is woken from another thread, or the earliest timer is due.
+    fn idle(&self) {
+        let deadline = self.shared.timers.borrow().next_deadline();
+        // A job in flight may finish within microseconds, and parking now
+        // would cost more than that: watch the queue for a moment first.
+        if self.shared.pool.in_flight() > 0 && self.shared.ready.spin(deadline) {
+            trace!("idle: a task was woken while the scheduler spun: no wait");
+            return;
+        }
+        // The ready queue was empty a moment ago, but a pool worker may have
+        // woken a task since, or do so at any moment. A wake writes the byte
+        // that ends `poll(2)` only if it finds the scheduler parked, so park
+        // first, then look at the queue again. Either this look sees the
+        // task, or the wake sees the flag and writes the byte, and `poll(2)`
+        // returns at once: no wake can fall between the look and the poll
+        // unseen. Without the look, a wake just before the park would be
+        // lost, and `poll(2)` might wait for ever.
+        self.self_wake.park();
+        if !self.shared.ready.is_empty() {
+            trace!("idle: a task was woken as the scheduler parked: no poll(2)");
+            self.self_wake.unpark();
+            return;
+        }
+        // Once no timer is pending, no socket is waited for and no pool job
+        // is in flight, nothing can wake a task. The count is read after the
+        // look, which takes the queue's lock as a worker's `notify` does: a
+        // job that notified before the look is seen as done, and one that
+        // notifies after it finds the flag up and writes the byte. A job may
+        // also have queued its wake after the look, then left: a second look
+        // sees that wake.
+        if deadline.is_none()
+            && self.shared.reactor.borrow().is_empty()
+            && self.shared.pool.in_flight() == 0
+            && self.shared.ready.is_empty()
+        {
+            panic!(
+                "run: {} task(s) wait, but none is ready, no timer is pending, \
+                 no socket is waited for and no pool job is in flight: \
+                 nothing can wake them",
+                self.tasks.len()
+            );
+        }
+        self.wait_for_io(deadline);
+    }
+
+    /// Calls `poll(2)` with `deadline` as the timeout (none: wait for an fd),
+    /// then wakes the tasks whose fds are ready.
+    fn wait_for_io(&self, deadline: Option<Instant>) {
+        // Release the borrow before waking: a waker may run any code.
+        let woken = self.shared.reactor.borrow_mut().poll(deadline);
+        // Back from `poll(2)`: wakes need no byte now, these least of all.
+        self.self_wake.unpark();
+        for waker in woken {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    /// Drops the tasks while their futures can still reach the timers and the
+    /// reactor to deregister, joins the pool's threads once they have
+    /// finished the jobs they were given, then leaves [`CURRENT`] empty for
+    /// the next `run`. This also runs when a task's panic unwinds out of
+    /// `run`.
+    fn drop(&mut self) {
+        self.tasks.clear();
+        self.shared.pool.join();
+        CURRENT.with_borrow_mut(|current| *current = None);
+    }
+}

@@ -1,0 +1,247 @@
+//! The thread pool: [`spawn_blocking`] runs a closure on a worker thread, and
+//! the worker wakes the awaiting task when the closure is done.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::trace::trace;
+use crate::waker::ReadyQueue;
+use crate::with_current;
+
+/// Work for a pool thread: runs a [`spawn_blocking`] closure, stores its
+/// output, and returns the waker of the task awaiting it, if any, for the
+/// worker to wake.
+type Job = Box<dyn FnOnce() -> Option<Waker> + Send>;
+
+/// Each job is known by a number, in the trace only.
+type JobId = u64;
+
+/// How many threads a pool starts: one per CPU this process may use, and at
+/// least two, so that two blocking jobs overlap even on one CPU (a job that
+/// sleeps or waits for a file leaves the CPU to another). Python's
+/// `ThreadPoolExecutor` also starts more threads than CPUs.
+fn worker_count() -> usize {
+    thread::available_parallelism().map_or(2, |cpus| cpus.get().max(2))
+}
+
+/// The thread pool of one `run`: worker threads taking jobs off a channel.
+pub(crate) struct Pool {
+    /// Where the workers tell the scheduler that a job is done.
+    ready: Arc<ReadyQueue>,
+    /// Jobs handed to the workers and not done yet: while any is, a task may
+    /// still be woken from a worker.
+    in_flight: Arc<AtomicUsize>,
+    /// The job queue and the threads, once the first job has started them.
+    workers: RefCell<Option<Workers>>,
+    /// The id the next job gets.
+    next_job: Cell<JobId>,
+}
+
+/// The running part of a [`Pool`].
+struct Workers {
+    /// The sending end of the job queue; dropping it stops the workers once
+    /// the queue is empty.
+    jobs: Sender<(JobId, Job)>,
+    /// The worker threads, to join.
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Pool {
+    /// A pool whose workers report to `ready`. It starts no thread yet, so a
+    /// `run` that never calls [`spawn_blocking`] starts none.
+    pub(crate) fn new(ready: Arc<ReadyQueue>) -> Self {
+        Pool {
+            ready,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            workers: RefCell::new(None),
+            next_job: Cell::new(0),
+        }
+    }
+
+    /// How many jobs are in flight: handed to the workers and not done yet.
+    pub(crate) fn in_flight(&self) -> usize {
+        // SeqCst, as the worker's decrement: a job seen as done has pushed
+        // its wake already, and `ReadyQueue::notify` can rely on one order
+        // of the count and the scheduler's flag.
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Queues `job` for the workers, starting them if it is the run's first.
+    fn submit(&self, job: Job) {
+        let mut workers = self.workers.borrow_mut();
+        let workers = workers.get_or_insert_with(|| self.start());
+        let id = self.next_job.replace(self.next_job.get() + 1);
+        // Counted before it is queued, so that it is in flight before a
+        // worker can finish it.
+        let in_flight = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        trace!("pool: queued job {id}, {in_flight} in flight");
+        workers
+            .jobs
+            .send((id, job))
+            .expect("the pool's workers stopped while it had jobs to give");
+    }
+
+    /// Starts the worker threads.
+    fn start(&self) -> Workers {
+        let (jobs, queue) = crossbeam_channel::unbounded();
+        let threads: Vec<_> = (0..worker_count())
+            .map(|index| {
+                let queue = queue.clone();
+                let in_flight = self.in_flight.clone();
+                let ready = self.ready.clone();
+                thread::Builder::new()
+                    .name(format!("tuned-pool-{index}"))
+                    .spawn(move || work(index, &queue, &in_flight, &ready))
+                    .expect("`spawn_blocking` could not start a pool thread")
+            })
+            .collect();
+        trace!("pool: started {} worker threads", threads.len());
+        Workers { jobs, threads }
+    }
+
+    /// Closes the job queue and joins the workers, once they have finished
+    /// every job queued so far, whether or not anyone still awaits it (as
+    /// Python's `executor.shutdown(wait=True)`). Does nothing if no job ever
+    /// started them.
+    pub(crate) fn join(&self) {
+        let Some(Workers { jobs, threads }) = self.workers.take() else {
+            return;
+        };
+        drop(jobs);
+        for worker in threads {
+            // A worker catches its jobs' panics, so it exits normally.
+            let _ = worker.join();
+        }
+        trace!("pool: joined the worker threads");
+    }
+}
+
+/// A worker thread: runs jobs until the queue is closed and empty.
+fn work(index: usize, queue: &Receiver<(JobId, Job)>, in_flight: &AtomicUsize, ready: &ReadyQueue) {
+    for (id, job) in queue {
+        trace!("pool: worker {index} started job {id}");
+        match job() {
+            Some(waker) => {
+                trace!("pool: worker {index} finished job {id}, waking its task");
+                waker.wake();
+            }
+            None => trace!("pool: worker {index} finished job {id}, which nobody awaits"),
+        }
+        // The order matters. The wake has queued the task before the count
+        // drops, so a scheduler that sees no job in flight also sees the
+        // task. And the count may drop with no task queued (nobody awaited
+        // the job), so then the scheduler, blocked while a job was in flight,
+        // must look again: `notify` takes the queue's lock, then writes the
+        // self-wake's byte if the scheduler is parked, so it cannot fall
+        // between the scheduler's check and its wait unseen.
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        ready.notify();
+    }
+}
+
+/// Runs `f` on one of the pool's worker threads, and returns a future that
+/// resolves to `f`'s output. The scheduler's thread meanwhile goes on
+/// polling the other tasks: `f` may block, or compute for a long time.
+///
+/// The job is queued when the future is first polled, like any Rust future
+/// that does nothing until polled. Dropping the future after that does not
+/// stop the job: it runs to the end, wakes nobody, and its output is
+/// dropped; `run` returns only once it is done.
+///
+/// # Panics
+///
+/// When polled outside [`run`](crate::run): only a running scheduler has a
+/// pool. A panic in `f` is caught on the worker and resumed in the task that
+/// awaits the future, when the future is polled.
+pub fn spawn_blocking<T, F>(f: F) -> impl Future<Output = T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let state = Arc::new(Mutex::new(JobState::Running(None)));
+    let job: Job = {
+        let state = state.clone();
+        Box::new(move || {
+            let output = panic::catch_unwind(AssertUnwindSafe(f));
+            let waiter = mem::replace(&mut *state.lock().unwrap(), JobState::Finished(output));
+            let JobState::Running(waiter) = waiter else {
+                unreachable!("only the job finishes it")
+            };
+            waiter
+        })
+    };
+    SpawnBlocking {
+        job: Some(job),
+        state,
+    }
+}
+
+/// The future behind [`spawn_blocking`].
+struct SpawnBlocking<T> {
+    /// The job, until the first poll hands it to the pool.
+    job: Option<Job>,
+    /// Shared with the job, which leaves its output there.
+    state: Arc<Mutex<JobState<T>>>,
+}
+
+/// What a [`SpawnBlocking`] and its job share.
+enum JobState<T> {
+    /// The job is queued or running; the waker is that of whoever awaits it.
+    Running(Option<Waker>),
+    /// The job is done: its output, or the panic that ended it.
+    Finished(thread::Result<T>),
+    /// The future returned the output.
+    Returned,
+}
+
+impl<T> Future for SpawnBlocking<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut state = self.state.lock().unwrap();
+        match &mut *state {
+            JobState::Running(Some(waiter)) => waiter.clone_from(cx.waker()),
+            JobState::Running(waiter) => *waiter = Some(cx.waker().clone()),
+            JobState::Finished(_) => {
+                let JobState::Finished(output) = mem::replace(&mut *state, JobState::Returned)
+                else {
+                    unreachable!("matched Finished above")
+                };
+                drop(state); // resuming a panic must not poison the lock
+                return match output {
+                    Ok(output) => Poll::Ready(output),
+                    Err(panic) => panic::resume_unwind(panic),
+                };
+            }
+            JobState::Returned => {
+                panic!("a `spawn_blocking` future was polled after it returned the output")
+            }
+        }
+        drop(state);
+        // The first poll: the waker is in place before the job can finish.
+        if let Some(job) = self.job.take() {
+            with_current("spawn_blocking", |shared| shared.pool.submit(job));
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for SpawnBlocking<T> {
+    /// A future dropped before its job is done takes its waker back, so that
+    /// the job, which runs on, wakes nobody.
+    fn drop(&mut self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let JobState::Running(waiter) = &mut *state {
+            *waiter = None;
+        }
+    }
+}
