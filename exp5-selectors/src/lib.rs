@@ -15,7 +15,8 @@
 //! yields the file object it waits for, and the scheduler calls `select`
 //! with the next deadline as the timeout instead of `time.sleep`.
 //!
-//! Sockets need `libc` and `socket2`: this crate is for Unix only.
+//! Sockets need `libc` and `socket2`, and `poll(2)` is called as Linux's
+//! `ppoll`: this crate is for Linux.
 
 // Calling `poll(2)` takes `unsafe`: denied here for the whole crate, and
 // allowed for that one call alone, in reactor.rs.
@@ -30,10 +31,8 @@ mod trace;
 mod waker;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::mem;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -60,38 +59,6 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
-
-/// The tasks by id: a `HashMap` with a hasher made for task ids.
-///
-/// The default hasher, SipHash, resists keys chosen by an attacker; task ids
-/// are small numbers the scheduler hands out itself, and hashing one is on
-/// the path of every poll. The map picks a bucket from a hash's low bits and
-/// checks a tag made of its top 7 bits before comparing keys.
-type TaskMap = HashMap<TaskId, TaskEntry, BuildHasherDefault<TaskIdHasher>>;
-
-/// Hashes a task id to the id itself, with mixed top bits for the tag:
-/// consecutive tasks land in consecutive buckets, which the cache likes when
-/// a pass polls tasks in the order they were made.
-#[derive(Default)]
-struct TaskIdHasher(u64);
-
-impl Hasher for TaskIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only task ids are hashed, through `write_usize`")
-    }
-
-    fn write_usize(&mut self, id: usize) {
-        let id = id as u64;
-        // Fibonacci hashing: the multiplication mixes every bit of the id
-        // into the top bits, which make the tag.
-        let tag_bits = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFE00_0000_0000_0000;
-        self.0 = id ^ tag_bits;
-    }
-}
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
@@ -121,8 +88,6 @@ impl Hasher for TaskIdHasher {
 /// ```
 pub fn run(tasks: Vec<Task>) {
     let mut scheduler = Scheduler::new();
-    // Room for every task at once, rather than growing the map step by step.
-    scheduler.tasks.reserve(tasks.len());
     for task in tasks {
         scheduler.insert(task);
     }
@@ -162,11 +127,6 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
-    /// Ids of tasks woken on this thread: most wakes, queued with no lock.
-    woken_here: RefCell<VecDeque<TaskId>>,
-    /// Ids of tasks woken on other threads. Every waker of this scheduler
-    /// holds it too, which is how a waker recognises its scheduler here.
-    ready: Arc<ReadyQueue>,
     /// The fds that tasks wait for.
     reactor: RefCell<Reactor>,
     /// Tasks spawned since the loop last admitted new tasks.
@@ -204,13 +164,13 @@ struct TaskEntry {
     waker: Waker,
 }
 
-/// The state of one `run`: the tasks, the pass being polled, and the state
-/// it shares with the futures, ready queues included.
+/// The state of one `run`: the tasks, the ready queue, and the state it
+/// shares with the futures.
 struct Scheduler {
     /// Every task that has not finished.
-    tasks: TaskMap,
-    /// The ids the current pass polls, kept to reuse its allocation.
-    pass: VecDeque<TaskId>,
+    tasks: HashMap<TaskId, TaskEntry>,
+    /// The ids of woken tasks; every waker of this scheduler holds it too.
+    ready: Arc<ReadyQueue>,
     /// The id the next task gets.
     next_id: TaskId,
     /// What futures reach through [`CURRENT`].
@@ -222,8 +182,6 @@ impl Scheduler {
     fn new() -> Self {
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
-            woken_here: RefCell::new(VecDeque::new()),
-            ready: Arc::new(ReadyQueue::default()),
             reactor: RefCell::new(Reactor::default()),
             spawned: RefCell::new(Vec::new()),
         });
@@ -235,8 +193,8 @@ impl Scheduler {
             *current = Some(shared.clone());
         });
         Scheduler {
-            tasks: TaskMap::default(),
-            pass: VecDeque::new(),
+            tasks: HashMap::new(),
+            ready: Arc::new(ReadyQueue::default()),
             next_id: 0,
             shared,
         }
@@ -246,7 +204,7 @@ impl Scheduler {
     fn insert(&mut self, future: Task) {
         let id = self.next_id;
         self.next_id += 1;
-        let wake_state = Arc::new(TaskWaker::new(id, self.shared.ready.clone()));
+        let wake_state = Arc::new(TaskWaker::new(id, self.ready.clone()));
         let waker = Waker::from(wake_state.clone());
         waker.wake_by_ref();
         self.tasks.insert(
@@ -261,9 +219,6 @@ impl Scheduler {
 
     /// Adds the tasks spawned since the last call.
     fn admit_spawned(&mut self) {
-        if self.shared.spawned.borrow().is_empty() {
-            return; // most passes: nothing to take out, loop over and drop
-        }
         let spawned = self.shared.spawned.take();
         for task in spawned {
             trace!("spawned task {}", self.next_id);
@@ -285,8 +240,8 @@ impl Scheduler {
             self.wake_due_timers();
             // One pass polls the tasks woken so far; a task woken during the
             // pass (a yield, say) waits for the next one, behind them.
-            self.take_woken();
-            if self.pass.is_empty() {
+            let pass = self.ready.take_all();
+            if pass.is_empty() {
                 self.idle();
                 polled = true;
                 continue;
@@ -295,17 +250,10 @@ impl Scheduler {
                 self.check_io();
             }
             polled = false;
-            while let Some(id) = self.pass.pop_front() {
+            for id in pass {
                 self.poll_task(id);
             }
         }
-    }
-
-    /// Moves the ids of the tasks woken so far into the pass (which is
-    /// empty): first those woken on this thread, then those woken elsewhere.
-    fn take_woken(&mut self) {
-        mem::swap(&mut *self.shared.woken_here.borrow_mut(), &mut self.pass);
-        self.shared.ready.take_all(&mut self.pass);
     }
 
     /// Polls one woken task, and drops it if it finished.
@@ -326,9 +274,6 @@ impl Scheduler {
 
     /// Wakes the tasks whose timers are due.
     fn wake_due_timers(&self) {
-        if self.shared.timers.borrow().is_empty() {
-            return; // no clock read when nobody sleeps
-        }
         let now = Instant::now();
         loop {
             // Release the borrow before waking: a waker may run any code.
