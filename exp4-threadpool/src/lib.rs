@@ -23,10 +23,8 @@ mod trace;
 mod waker;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::mem;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -54,38 +52,6 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
-
-/// The tasks by id: a `HashMap` with a hasher made for task ids.
-///
-/// The default hasher, SipHash, resists keys chosen by an attacker; task ids
-/// are small numbers the scheduler hands out itself, and hashing one is on
-/// the path of every poll. The map picks a bucket from a hash's low bits and
-/// checks a tag made of its top 7 bits before comparing keys.
-type TaskMap = HashMap<TaskId, TaskEntry, BuildHasherDefault<TaskIdHasher>>;
-
-/// Hashes a task id to the id itself, with mixed top bits for the tag:
-/// consecutive tasks land in consecutive buckets, which the cache likes when
-/// a pass polls tasks in the order they were made.
-#[derive(Default)]
-struct TaskIdHasher(u64);
-
-impl Hasher for TaskIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only task ids are hashed, through `write_usize`")
-    }
-
-    fn write_usize(&mut self, id: usize) {
-        let id = id as u64;
-        // Fibonacci hashing: the multiplication mixes every bit of the id
-        // into the top bits, which make the tag.
-        let tag_bits = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFE00_0000_0000_0000;
-        self.0 = id ^ tag_bits;
-    }
-}
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
@@ -123,8 +89,6 @@ impl Hasher for TaskIdHasher {
 /// ```
 pub fn run(tasks: Vec<Task>) {
     let mut scheduler = Scheduler::new();
-    // Room for every task at once, rather than growing the map step by step.
-    scheduler.tasks.reserve(tasks.len());
     for task in tasks {
         scheduler.insert(task);
     }
@@ -164,11 +128,6 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
-    /// Ids of tasks woken on this thread: most wakes, queued with no lock.
-    woken_here: RefCell<VecDeque<TaskId>>,
-    /// Ids of tasks woken on other threads. Every waker of this scheduler
-    /// holds it too, which is how a waker recognises its scheduler here.
-    ready: Arc<ReadyQueue>,
     /// Tasks spawned since the loop last admitted new tasks.
     spawned: RefCell<Vec<Task>>,
     /// The worker threads of `spawn_blocking`, started on first use.
@@ -206,13 +165,13 @@ struct TaskEntry {
     waker: Waker,
 }
 
-/// The state of one `run`: the tasks, the pass being polled, and the state
-/// it shares with the futures, ready queues included.
+/// The state of one `run`: the tasks, the ready queue, and the state it
+/// shares with the futures.
 struct Scheduler {
     /// Every task that has not finished.
-    tasks: TaskMap,
-    /// The ids the current pass polls, kept to reuse its allocation.
-    pass: VecDeque<TaskId>,
+    tasks: HashMap<TaskId, TaskEntry>,
+    /// The ids of woken tasks; every waker of this scheduler holds it too.
+    ready: Arc<ReadyQueue>,
     /// The id the next task gets.
     next_id: TaskId,
     /// What futures reach through [`CURRENT`].
@@ -225,10 +184,8 @@ impl Scheduler {
         let ready = Arc::new(ReadyQueue::default());
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
-            woken_here: RefCell::new(VecDeque::new()),
-            ready: ready.clone(),
             spawned: RefCell::new(Vec::new()),
-            pool: Pool::new(ready),
+            pool: Pool::new(ready.clone()),
         });
         CURRENT.with_borrow_mut(|current| {
             assert!(
@@ -238,8 +195,8 @@ impl Scheduler {
             *current = Some(shared.clone());
         });
         Scheduler {
-            tasks: TaskMap::default(),
-            pass: VecDeque::new(),
+            tasks: HashMap::new(),
+            ready,
             next_id: 0,
             shared,
         }
@@ -249,7 +206,7 @@ impl Scheduler {
     fn insert(&mut self, future: Task) {
         let id = self.next_id;
         self.next_id += 1;
-        let wake_state = Arc::new(TaskWaker::new(id, self.shared.ready.clone()));
+        let wake_state = Arc::new(TaskWaker::new(id, self.ready.clone()));
         let waker = Waker::from(wake_state.clone());
         waker.wake_by_ref();
         self.tasks.insert(
@@ -264,9 +221,6 @@ impl Scheduler {
 
     /// Adds the tasks spawned since the last call.
     fn admit_spawned(&mut self) {
-        if self.shared.spawned.borrow().is_empty() {
-            return; // most passes: nothing to take out, loop over and drop
-        }
         let spawned = self.shared.spawned.take();
         for task in spawned {
             trace!("spawned task {}", self.next_id);
@@ -287,22 +241,15 @@ impl Scheduler {
             self.wake_due_timers();
             // One pass polls the tasks woken so far; a task woken during the
             // pass (a yield, say) waits for the next one, behind them.
-            self.take_woken();
-            if self.pass.is_empty() {
+            let pass = self.ready.take_all();
+            if pass.is_empty() {
                 self.idle();
                 continue;
             }
-            while let Some(id) = self.pass.pop_front() {
+            for id in pass {
                 self.poll_task(id);
             }
         }
-    }
-
-    /// Moves the ids of the tasks woken so far into the pass (which is
-    /// empty): first those woken on this thread, then those woken elsewhere.
-    fn take_woken(&mut self) {
-        mem::swap(&mut *self.shared.woken_here.borrow_mut(), &mut self.pass);
-        self.shared.ready.take_all(&mut self.pass);
     }
 
     /// Polls one woken task, and drops it if it finished.
@@ -323,9 +270,6 @@ impl Scheduler {
 
     /// Wakes the tasks whose timers are due.
     fn wake_due_timers(&self) {
-        if self.shared.timers.borrow().is_empty() {
-            return; // no clock read when nobody sleeps
-        }
         let now = Instant::now();
         loop {
             // Release the borrow before waking: a waker may run any code.
@@ -345,22 +289,12 @@ impl Scheduler {
                 "idle: waiting {:?} for the next timer, or less if a task is woken",
                 deadline.saturating_duration_since(Instant::now())
             ),
-            None => trace!(
-                "idle: no timer pending, waiting for a wake ({} pool job(s) in flight)",
-                self.shared.pool.in_flight()
-            ),
-        }
-        // A job in flight may finish within microseconds, and blocking now
-        // would cost more than that: watch the queue for a moment first.
-        if self.shared.pool.in_flight() > 0 && self.shared.ready.spin(deadline) {
-            trace!("idle: a task was woken while the scheduler spun: no wait");
-            return;
+            None => trace!("idle: no timer pending, waiting for a wake"),
         }
         // A job in flight may still wake a task; once none is, and no timer
         // is pending, nothing can. The queue decides this under its lock, so
         // that a job finishing meanwhile is never missed.
-        let jobs_in_flight = || self.shared.pool.in_flight() > 0;
-        if !self.shared.ready.wait(deadline, jobs_in_flight) {
+        if !self.ready.wait(deadline) {
             panic!(
                 "run: {} task(s) wait, but none is ready, no timer is pending \
                  and no pool job is in flight: nothing can wake them",
