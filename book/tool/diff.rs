@@ -10,7 +10,7 @@ use similar::{Algorithm, ChangeTag, DiffOp, TextDiff};
 
 use crate::markdown::{HEADER, fenced};
 use crate::split::{self, Line};
-use crate::stages::Stage;
+use crate::stages::{Stage, dir_of};
 
 /// Lines of context around each change, as in `diff -u`.
 pub const CONTEXT: usize = 3;
@@ -43,13 +43,16 @@ pub enum FragmentKind {
 /// each new file, then the hunks of each [`Also`](crate::stages::Also) file,
 /// files in path order with `Cargo.toml` first.
 pub fn stage_fragments(root: &Path, stage: &Stage) -> io::Result<Vec<Fragment>> {
-    let child = root.join(stage.krate);
+    let child = root.join(stage.dir);
     let mut paths = source_files(&child)?;
     if let Some(parent) = stage.parent {
-        paths.extend(source_files(&root.join(parent))?);
+        paths.extend(source_files(&root.join(dir_of(parent)))?);
     }
     paths.sort_by_key(|path| (path != "Cargo.toml", path.clone()));
     paths.dedup();
+    // A file that came from another crate is shown only as its diff from
+    // that crate, below, not again as new.
+    paths.retain(|path| !stage.also.iter().any(|also| also.path == path));
 
     let mut fragments = Vec::new();
     for path in &paths {
@@ -63,7 +66,7 @@ pub fn stage_fragments(root: &Path, stage: &Stage) -> io::Result<Vec<Fragment>> 
         };
         match stage.parent {
             None => fragments.extend(new_file_pieces(&file, &new.unwrap_or_default(), false)),
-            Some(parent) => match (read_optional(&root.join(parent).join(path))?, new) {
+            Some(parent) => match (read_optional(&root.join(dir_of(parent)).join(path))?, new) {
                 (Some(old), Some(new)) => fragments.extend(hunks(&file, &old, &new)),
                 (None, Some(new)) => fragments.extend(new_file_pieces(&file, &new, true)),
                 (Some(old), None) => {
@@ -78,7 +81,7 @@ pub fn stage_fragments(root: &Path, stage: &Stage) -> io::Result<Vec<Fragment>> 
         }
     }
     for also in stage.also {
-        let old = fs::read_to_string(root.join(also.from).join(also.path))?;
+        let old = fs::read_to_string(root.join(dir_of(also.from)).join(also.path))?;
         let new = fs::read_to_string(child.join(also.path))?;
         let compared_with = format!("{}/{}", also.from, also.path);
         let file = File {

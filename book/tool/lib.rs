@@ -67,12 +67,16 @@ pub fn expected_fragments(root: &Path) -> io::Result<BTreeMap<PathBuf, String>> 
 
 /// The transcript files every stage has.
 fn transcript_paths(root: &Path) -> BTreeSet<PathBuf> {
-    STAGES
-        .iter()
+    demo_stages()
         .flat_map(|stage| {
             Which::BOTH.map(|which| generated_dir(root, stage).join(which.file_name()))
         })
         .collect()
+}
+
+/// The stages whose chapters show their demo's transcripts.
+fn demo_stages() -> impl Iterator<Item = &'static Stage> {
+    STAGES.iter().filter(|stage| stage.transcripts)
 }
 
 /// Every file under `dir`, recursively; none if it does not exist.
@@ -131,8 +135,9 @@ pub fn generate(root: &Path, run_demos: bool, log: &mut dyn FnMut(String)) -> io
     if !run_demos {
         return Ok(());
     }
-    let demos = Demos::build(root, STAGES)?;
-    for stage in STAGES {
+    let stages: Vec<Stage> = demo_stages().copied().collect();
+    let demos = Demos::build(root, &stages)?;
+    for stage in &stages {
         for which in Which::BOTH {
             let path = generated_dir(root, stage).join(which.file_name());
             let fresh = transcript::keep(&demos.run(root, stage, which)?, stage.demo.keep);
@@ -204,9 +209,10 @@ pub fn stale_fragments(root: &Path) -> io::Result<Vec<String>> {
 /// The transcripts that are missing or that none of
 /// [`transcript::TRIES`] fresh runs matches: one message each.
 pub fn stale_transcripts(root: &Path) -> io::Result<Vec<String>> {
-    let demos = Demos::build(root, STAGES)?;
+    let stages: Vec<Stage> = demo_stages().copied().collect();
+    let demos = Demos::build(root, &stages)?;
     let mut problems = Vec::new();
-    for stage in STAGES {
+    for stage in &stages {
         for which in Which::BOTH {
             let path = generated_dir(root, stage).join(which.file_name());
             let Ok(stored) = fs::read_to_string(&path) else {

@@ -4,8 +4,11 @@
 /// One experiment crate, as the book sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Stage {
-    /// The crate's package name, which is also its folder: `exp2-sleep`.
+    /// The crate's package name: `exp2-sleep`.
     pub krate: &'static str,
+    /// The crate's folder, relative to the workspace: its package name for
+    /// the six stages, `book/tuned` for the tuned one.
+    pub dir: &'static str,
     /// The crate it copies, whose diff the chapter walks; `None` for the
     /// first stage, whose chapter walks every file as new.
     pub parent: Option<&'static str>,
@@ -16,6 +19,9 @@ pub struct Stage {
     pub also: &'static [Also],
     /// How the demo is run and its transcripts kept and compared.
     pub demo: Demo,
+    /// Whether the chapter shows the demo's transcripts: the tuned crate's
+    /// demo is exp6's, and its chapter shows measurements instead.
+    pub transcripts: bool,
 }
 
 /// A file of a stage diffed against the same file in another crate than its
@@ -75,6 +81,7 @@ impl Stage {
     pub const fn first(krate: &'static str, chapter: &'static str) -> Stage {
         Stage {
             krate,
+            dir: krate,
             parent: None,
             chapter,
             also: &[],
@@ -84,6 +91,7 @@ impl Stage {
                 compare: Compare::Lines,
                 varying: DEFAULT_VARYING,
             },
+            transcripts: true,
         }
     }
 
@@ -92,6 +100,18 @@ impl Stage {
         let mut stage = Stage::first(krate, chapter);
         stage.parent = Some(parent);
         stage
+    }
+
+    /// Lives in folder `dir` rather than in the folder named after it.
+    pub const fn dir(mut self, dir: &'static str) -> Stage {
+        self.dir = dir;
+        self
+    }
+
+    /// Has no transcripts in the book.
+    pub const fn no_transcripts(mut self) -> Stage {
+        self.transcripts = false;
+        self
     }
 
     /// Also diffs `path` against the same file in crate `from`.
@@ -163,9 +183,17 @@ pub const STAGES: &[Stage] = &[
         .keep(63, 8)
         .compare(Compare::Kinds)
         .varying(POOL_VARYING),
+    Stage::child("exp6-tuned", "exp6-combined", "performance.md")
+        .dir("book/tuned")
+        .no_transcripts(),
 ];
 
 /// The stage of crate `krate`, if the table has it.
 pub fn stage(krate: &str) -> Option<&'static Stage> {
     STAGES.iter().find(|stage| stage.krate == krate)
+}
+
+/// The folder of crate `krate`: the one the table gives, else its name.
+pub fn dir_of(krate: &'static str) -> &'static str {
+    stage(krate).map_or(krate, |stage| stage.dir)
 }

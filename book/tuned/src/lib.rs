@@ -25,7 +25,8 @@
 //! the first wake that finds the scheduler parked writes, so bytes do not
 //! pile up. [`self_wake_bytes`] counts them.
 //!
-//! Sockets need `libc` and `socket2`: this crate is for Unix only.
+//! Sockets need `libc` and `socket2`, and `poll(2)` is called as Linux's
+//! `ppoll`: this crate is for Linux.
 
 // Calling `poll(2)` takes `unsafe`: denied here for the whole crate, and
 // allowed for that one call alone, in reactor.rs.
@@ -42,10 +43,8 @@ mod trace;
 mod waker;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::mem;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -76,38 +75,6 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
-
-/// The tasks by id: a `HashMap` with a hasher made for task ids.
-///
-/// The default hasher, SipHash, resists keys chosen by an attacker; task ids
-/// are small numbers the scheduler hands out itself, and hashing one is on
-/// the path of every poll. The map picks a bucket from a hash's low bits and
-/// checks a tag made of its top 7 bits before comparing keys.
-type TaskMap = HashMap<TaskId, TaskEntry, BuildHasherDefault<TaskIdHasher>>;
-
-/// Hashes a task id to the id itself, with mixed top bits for the tag:
-/// consecutive tasks land in consecutive buckets, which the cache likes when
-/// a pass polls tasks in the order they were made.
-#[derive(Default)]
-struct TaskIdHasher(u64);
-
-impl Hasher for TaskIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only task ids are hashed, through `write_usize`")
-    }
-
-    fn write_usize(&mut self, id: usize) {
-        let id = id as u64;
-        // Fibonacci hashing: the multiplication mixes every bit of the id
-        // into the top bits, which make the tag.
-        let tag_bits = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFE00_0000_0000_0000;
-        self.0 = id ^ tag_bits;
-    }
-}
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
@@ -141,8 +108,6 @@ impl Hasher for TaskIdHasher {
 /// ```
 pub fn run(tasks: Vec<Task>) {
     let mut scheduler = Scheduler::new();
-    // Room for every task at once, rather than growing the map step by step.
-    scheduler.tasks.reserve(tasks.len());
     for task in tasks {
         scheduler.insert(task);
     }
@@ -183,11 +148,6 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
-    /// Ids of tasks woken on this thread: most wakes, queued with no lock.
-    woken_here: RefCell<VecDeque<TaskId>>,
-    /// Ids of tasks woken on other threads. Every waker of this scheduler
-    /// holds it too, which is how a waker recognises its scheduler here.
-    ready: Arc<ReadyQueue>,
     /// The fds that tasks wait for.
     reactor: RefCell<Reactor>,
     /// Tasks spawned since the loop last admitted new tasks.
@@ -227,16 +187,15 @@ struct TaskEntry {
     waker: Waker,
 }
 
-/// The state of one `run`: the tasks, the pass being polled, and the state
-/// it shares with the futures, ready queues included.
+/// The state of one `run`: the tasks, the ready queue, and the state it
+/// shares with the futures.
 struct Scheduler {
     /// Every task that has not finished.
-    tasks: TaskMap,
-    /// Where the scheduler parks before `poll(2)`, so that wakes from other
-    /// threads write the byte that ends it.
-    self_wake: Arc<SelfWake>,
-    /// The ids the current pass polls, kept to reuse its allocation.
-    pass: VecDeque<TaskId>,
+    tasks: HashMap<TaskId, TaskEntry>,
+    /// The ids of woken tasks; every waker of this scheduler holds it too.
+    /// The scheduler parks there before `poll(2)`, so that a wake from
+    /// another thread writes the byte that ends it.
+    ready: Arc<ReadyQueue>,
     /// The id the next task gets.
     next_id: TaskId,
     /// What futures reach through [`CURRENT`].
@@ -253,11 +212,9 @@ impl Scheduler {
         let ready = Arc::new(ReadyQueue::new(self_wake.clone()));
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
-            woken_here: RefCell::new(VecDeque::new()),
-            ready: ready.clone(),
             reactor: RefCell::new(Reactor::new(self_wake.clone())),
             spawned: RefCell::new(Vec::new()),
-            pool: Pool::new(ready),
+            pool: Pool::new(ready.clone()),
         });
         CURRENT.with_borrow_mut(|current| {
             assert!(
@@ -267,9 +224,8 @@ impl Scheduler {
             *current = Some(shared.clone());
         });
         Scheduler {
-            tasks: TaskMap::default(),
-            self_wake,
-            pass: VecDeque::new(),
+            tasks: HashMap::new(),
+            ready,
             next_id: 0,
             shared,
         }
@@ -279,7 +235,7 @@ impl Scheduler {
     fn insert(&mut self, future: Task) {
         let id = self.next_id;
         self.next_id += 1;
-        let wake_state = Arc::new(TaskWaker::new(id, self.shared.ready.clone()));
+        let wake_state = Arc::new(TaskWaker::new(id, self.ready.clone()));
         let waker = Waker::from(wake_state.clone());
         waker.wake_by_ref();
         self.tasks.insert(
@@ -294,9 +250,6 @@ impl Scheduler {
 
     /// Adds the tasks spawned since the last call.
     fn admit_spawned(&mut self) {
-        if self.shared.spawned.borrow().is_empty() {
-            return; // most passes: nothing to take out, loop over and drop
-        }
         let spawned = self.shared.spawned.take();
         for task in spawned {
             trace!("spawned task {}", self.next_id);
@@ -319,8 +272,8 @@ impl Scheduler {
             self.wake_due_timers();
             // One pass polls the tasks woken so far; a task woken during the
             // pass (a yield, say) waits for the next one, behind them.
-            self.take_woken();
-            if self.pass.is_empty() {
+            let pass = self.ready.take_all();
+            if pass.is_empty() {
                 self.idle();
                 polled = true;
                 continue;
@@ -329,17 +282,10 @@ impl Scheduler {
                 self.check_io();
             }
             polled = false;
-            while let Some(id) = self.pass.pop_front() {
+            for id in pass {
                 self.poll_task(id);
             }
         }
-    }
-
-    /// Moves the ids of the tasks woken so far into the pass (which is
-    /// empty): first those woken on this thread, then those woken elsewhere.
-    fn take_woken(&mut self) {
-        mem::swap(&mut *self.shared.woken_here.borrow_mut(), &mut self.pass);
-        self.shared.ready.take_all(&mut self.pass);
     }
 
     /// Polls one woken task, and drops it if it finished.
@@ -360,9 +306,6 @@ impl Scheduler {
 
     /// Wakes the tasks whose timers are due.
     fn wake_due_timers(&self) {
-        if self.shared.timers.borrow().is_empty() {
-            return; // no clock read when nobody sleeps
-        }
         let now = Instant::now();
         loop {
             // Release the borrow before waking: a waker may run any code.
@@ -389,38 +332,19 @@ impl Scheduler {
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
         let deadline = self.shared.timers.borrow().next_deadline();
-        // A job in flight may finish within microseconds, and parking now
-        // would cost more than that: watch the queue for a moment first.
-        if self.shared.pool.in_flight() > 0 && self.shared.ready.spin(deadline) {
-            trace!("idle: a task was woken while the scheduler spun: no wait");
-            return;
-        }
         // The ready queue was empty a moment ago, but a pool worker may have
         // woken a task since, or do so at any moment. A wake writes the byte
-        // that ends `poll(2)` only if it finds the scheduler parked, so park
-        // first, then look at the queue again. Either this look sees the
-        // task, or the wake sees the flag and writes the byte, and `poll(2)`
-        // returns at once: no wake can fall between the look and the poll
-        // unseen. Without the look, a wake just before the park would be
-        // lost, and `poll(2)` might wait for ever.
-        self.self_wake.park();
-        if !self.shared.ready.is_empty() {
+        // that ends `poll(2)` only if it finds the scheduler parked, so the
+        // scheduler parks and looks at the queue in one step, under the
+        // queue's lock: a wake comes before it, and the look sees its task,
+        // or after it, and the wake writes the byte.
+        let Some(jobs_in_flight) = self.ready.park() else {
             trace!("idle: a task was woken as the scheduler parked: no poll(2)");
-            self.self_wake.unpark();
             return;
-        }
+        };
         // Once no timer is pending, no socket is waited for and no pool job
-        // is in flight, nothing can wake a task. The count is read after the
-        // look, which takes the queue's lock as a worker's `notify` does: a
-        // job that notified before the look is seen as done, and one that
-        // notifies after it finds the flag up and writes the byte. A job may
-        // also have queued its wake after the look, then left: a second look
-        // sees that wake.
-        if deadline.is_none()
-            && self.shared.reactor.borrow().is_empty()
-            && self.shared.pool.in_flight() == 0
-            && self.shared.ready.is_empty()
-        {
+        // is in flight, nothing can wake a task.
+        if deadline.is_none() && self.shared.reactor.borrow().is_empty() && jobs_in_flight == 0 {
             panic!(
                 "run: {} task(s) wait, but none is ready, no timer is pending, \
                  no socket is waited for and no pool job is in flight: \
@@ -437,7 +361,7 @@ impl Scheduler {
         // Release the borrow before waking: a waker may run any code.
         let woken = self.shared.reactor.borrow_mut().poll(deadline);
         // Back from `poll(2)`: wakes need no byte now, these least of all.
-        self.self_wake.unpark();
+        self.ready.unpark();
         for waker in woken {
             waker.wake();
         }

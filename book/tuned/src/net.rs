@@ -1,5 +1,4 @@
-//! Non-blocking sockets: [`TcpListener`] and [`TcpStream`] for TCP, and
-//! [`UnixStream`] for a connected pair of Unix sockets.
+//! Non-blocking TCP sockets: [`TcpListener`] and [`TcpStream`].
 //!
 //! Every socket is non-blocking, and every operation first just makes its
 //! system call. Only when that fails with `WouldBlock` does the future wait:
@@ -157,7 +156,10 @@ impl TcpStream {
     ///
     /// When it has to wait outside [`run`](crate::run).
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        read(&self.socket, buf, "TcpStream::read").await
+        retry(&self.socket, Interest::Read, "TcpStream::read", || {
+            (&self.socket).read(buf)
+        })
+        .await
     }
 
     /// Writes all of `buf`, waiting for room as often as it takes.
@@ -170,8 +172,21 @@ impl TcpStream {
     /// # Panics
     ///
     /// When it has to wait outside [`run`](crate::run).
-    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
-        write_all(&self.socket, buf, "TcpStream::write_all").await
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let written = retry(
+                &self.socket,
+                Interest::Write,
+                "TcpStream::write_all",
+                || self.socket.send_with_flags(buf, SEND_FLAGS),
+            )
+            .await?;
+            if written == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            buf = &buf[written..];
+        }
+        Ok(())
     }
 
     /// Closes the writing side: the peer reads the end of file once it has
@@ -188,52 +203,6 @@ impl TcpStream {
     /// The address of the other end.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         socket_addr(self.socket.peer_addr()?)
-    }
-}
-
-/// One end of a connected pair of Unix stream sockets.
-///
-/// Every method takes `&self`, as [`TcpStream`]'s do.
-#[derive(Debug)]
-pub struct UnixStream {
-    socket: Socket,
-}
-
-impl UnixStream {
-    /// A connected pair of Unix stream sockets, like
-    /// [`std::os::unix::net::UnixStream::pair`] but non-blocking and driven
-    /// by the reactor: useful to connect two tasks, or tasks of two `run`s
-    /// on different threads.
-    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM, None)?;
-        a.set_nonblocking(true)?;
-        b.set_nonblocking(true)?;
-        Ok((UnixStream { socket: a }, UnixStream { socket: b }))
-    }
-
-    /// Reads what has arrived into `buf`, as [`TcpStream::read`] does: 0
-    /// means the other end closed its side (or `buf` is empty).
-    ///
-    /// # Panics
-    ///
-    /// When it has to wait outside [`run`](crate::run).
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        read(&self.socket, buf, "UnixStream::read").await
-    }
-
-    /// Writes all of `buf`, as [`TcpStream::write_all`] does: if this future
-    /// is dropped part way, an unknown part of `buf` has been sent.
-    ///
-    /// # Panics
-    ///
-    /// When it has to wait outside [`run`](crate::run).
-    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
-        write_all(&self.socket, buf, "UnixStream::write_all").await
-    }
-
-    /// Closes the writing side, as [`TcpStream::shutdown_write`] does.
-    pub fn shutdown_write(&self) -> io::Result<()> {
-        self.socket.shutdown(Shutdown::Write)
     }
 }
 
@@ -269,29 +238,6 @@ async fn retry<T>(
             result => return result,
         }
     }
-}
-
-/// The `read` of both kinds of stream, which differ only in the `caller`
-/// they name.
-async fn read(socket: &Socket, buf: &mut [u8], caller: &'static str) -> io::Result<usize> {
-    retry(socket, Interest::Read, caller, || (&*socket).read(buf)).await
-}
-
-/// The `write_all` of both kinds of stream: `send` until all of `buf` has
-/// gone, since each takes only what fits in the send buffer.
-async fn write_all(socket: &Socket, mut buf: &[u8], caller: &'static str) -> io::Result<()> {
-    while !buf.is_empty() {
-        let written = retry(socket, Interest::Write, caller, || {
-            socket.send_with_flags(buf, SEND_FLAGS)
-        })
-        .await?;
-        // A `send` that takes nothing would otherwise loop for ever.
-        if written == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        buf = &buf[written..];
-    }
-    Ok(())
 }
 
 /// Waits, once, until an fd is ready for an interest, or has an error or a
@@ -372,18 +318,6 @@ impl AsFd for TcpStream {
 }
 
 impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
         self.socket.as_raw_fd()
     }

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread;
@@ -35,11 +34,9 @@ fn worker_count() -> usize {
 
 /// The thread pool of one `run`: worker threads taking jobs off a channel.
 pub(crate) struct Pool {
-    /// Where the workers tell the scheduler that a job is done.
+    /// Where jobs are counted in flight, and the workers tell the scheduler
+    /// that a job is done.
     ready: Arc<ReadyQueue>,
-    /// Jobs handed to the workers and not done yet: while any is, a task may
-    /// still be woken from a worker.
-    in_flight: Arc<AtomicUsize>,
     /// The job queue and the threads, once the first job has started them.
     workers: RefCell<Option<Workers>>,
     /// The id the next job gets.
@@ -61,18 +58,9 @@ impl Pool {
     pub(crate) fn new(ready: Arc<ReadyQueue>) -> Self {
         Pool {
             ready,
-            in_flight: Arc::new(AtomicUsize::new(0)),
             workers: RefCell::new(None),
             next_job: Cell::new(0),
         }
-    }
-
-    /// How many jobs are in flight: handed to the workers and not done yet.
-    pub(crate) fn in_flight(&self) -> usize {
-        // SeqCst, as the worker's decrement: a job seen as done has pushed
-        // its wake already, and `ReadyQueue::notify` can rely on one order
-        // of the count and the scheduler's flag.
-        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Queues `job` for the workers, starting them if it is the run's first.
@@ -82,8 +70,8 @@ impl Pool {
         let id = self.next_job.replace(self.next_job.get() + 1);
         // Counted before it is queued, so that it is in flight before a
         // worker can finish it.
-        let in_flight = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        trace!("pool: queued job {id}, {in_flight} in flight");
+        self.ready.job_queued();
+        trace!("pool: queued job {id}");
         workers
             .jobs
             .send((id, job))
@@ -96,11 +84,10 @@ impl Pool {
         let threads: Vec<_> = (0..worker_count())
             .map(|index| {
                 let queue = queue.clone();
-                let in_flight = self.in_flight.clone();
                 let ready = self.ready.clone();
                 thread::Builder::new()
-                    .name(format!("tuned-pool-{index}"))
-                    .spawn(move || work(index, &queue, &in_flight, &ready))
+                    .name(format!("exp6-pool-{index}"))
+                    .spawn(move || work(index, &queue, &ready))
                     .expect("`spawn_blocking` could not start a pool thread")
             })
             .collect();
@@ -126,7 +113,7 @@ impl Pool {
 }
 
 /// A worker thread: runs jobs until the queue is closed and empty.
-fn work(index: usize, queue: &Receiver<(JobId, Job)>, in_flight: &AtomicUsize, ready: &ReadyQueue) {
+fn work(index: usize, queue: &Receiver<(JobId, Job)>, ready: &ReadyQueue) {
     for (id, job) in queue {
         trace!("pool: worker {index} started job {id}");
         match job() {
@@ -136,15 +123,12 @@ fn work(index: usize, queue: &Receiver<(JobId, Job)>, in_flight: &AtomicUsize, r
             }
             None => trace!("pool: worker {index} finished job {id}, which nobody awaits"),
         }
-        // The order matters. The wake has queued the task before the count
+        // The order matters: the wake has queued the task before the count
         // drops, so a scheduler that sees no job in flight also sees the
-        // task. And the count may drop with no task queued (nobody awaited
-        // the job), so then the scheduler, blocked while a job was in flight,
-        // must look again: `notify` takes the queue's lock, then writes the
-        // self-wake's byte if the scheduler is parked, so it cannot fall
-        // between the scheduler's check and its wait unseen.
-        in_flight.fetch_sub(1, Ordering::SeqCst);
-        ready.notify();
+        // task. The count may also drop with no task queued (nobody awaited
+        // the job): then the scheduler, blocked while the job was in flight,
+        // is notified to look again.
+        ready.job_finished();
     }
 }
 

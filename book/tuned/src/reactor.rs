@@ -210,10 +210,10 @@ impl Reactor {
 /// One `poll(2)` call: fills in the `revents` of `fds` and returns how many
 /// are non-zero, or the error. `None` waits with no timeout.
 ///
-/// Linux has `ppoll`, which takes the timeout as a `timespec` in nanoseconds:
-/// nothing is rounded, so a timer is never woken early, and not a millisecond
-/// late either.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+/// It is `ppoll`, the variant of `poll` that takes the timeout as a
+/// `timespec` in nanoseconds rather than in whole milliseconds: nothing is
+/// rounded, so a timer is never woken early, and not a millisecond late
+/// either.
 fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
     let timespec = timeout.map(|timeout| libc::timespec {
         tv_sec: timeout.as_secs().try_into().unwrap_or(libc::time_t::MAX),
@@ -237,34 +237,6 @@ fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<u
             std::ptr::null(),
         )
     };
-    if ready < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(ready as usize)
-}
-
-/// One `poll(2)` call: fills in the `revents` of `fds` and returns how many
-/// are non-zero, or the error. `None` waits with no timeout.
-///
-/// Plain `poll` takes the timeout in whole milliseconds: rounded up, never
-/// down, so that a timer is not woken early.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
-    let timeout_ms = match timeout {
-        // A timeout too long for a `c_int` is cut short: the loop calls
-        // `poll` again until the deadline.
-        Some(timeout) => timeout
-            .as_nanos()
-            .div_ceil(1_000_000)
-            .try_into()
-            .unwrap_or(libc::c_int::MAX),
-        None => -1,
-    };
-    // The crate's only unsafe code: lib.rs denies it everywhere else.
-    #[allow(unsafe_code)]
-    // SAFETY: `fds` is a live, exclusively borrowed array of `fds.len()`
-    // pollfds, which poll writes the `revents` of and nothing else.
-    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
     if ready < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -381,7 +353,6 @@ mod tests {
             Interest::Read,
             &Waker::from(count.clone()),
         );
-        self_wake.park();
         let waking = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
             self_wake.wake();

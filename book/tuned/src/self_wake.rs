@@ -15,9 +15,9 @@
 //! - Both ends are non-blocking. A waker never waits for room in the socket:
 //!   if it is full, bytes are pending already, and `poll(2)` returns anyway.
 //! - A wake writes only when the scheduler is parked, and only the first
-//!   wake after each park writes: the `parked` flag, taken down by the wake
-//!   that writes. Wakes from workers while the scheduler is busy cost one
-//!   atomic load and no system call; wakes on its own thread never get here.
+//!   wake after each park writes: the ready queue's `parked` flag, taken
+//!   down under the queue's lock by the wake that writes. Wakes while the
+//!   scheduler is busy, on its own thread or another, make no system call.
 //! - The byte only says "look again". A byte may be stale (written for a
 //!   wake that the loop had seen already, or for a job nobody awaits), so
 //!   the loop never takes it to mean that a task is ready, nor that none is
@@ -25,7 +25,7 @@
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use socket2::{Domain, Socket, Type};
@@ -67,14 +67,10 @@ pub fn self_wake_bytes() -> SelfWakeBytes {
     }
 }
 
-/// The self-wake of one `run`: the socketpair, and whether the scheduler is
-/// parked in `poll(2)`. Shared by the scheduler, the reactor (which polls and
-/// drains the read end) and the ready queue (whose pushes wake through it).
+/// The self-wake of one `run`: the socketpair. Shared by the reactor, which
+/// polls and drains the read end, and the ready queue, whose wakes write to
+/// the write end.
 pub(crate) struct SelfWake {
-    /// Raised by the scheduler just before it parks in `poll(2)`, lowered
-    /// when it is back; taken down by the first wake that lands meanwhile,
-    /// which writes the byte.
-    parked: AtomicBool,
     /// In every `poll(2)` set; read by the scheduler's thread only.
     reader: Socket,
     /// Written by wakers, on any thread.
@@ -89,11 +85,7 @@ impl SelfWake {
         let (reader, writer) = Socket::pair(Domain::UNIX, Type::STREAM, None)?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
-        Ok(SelfWake {
-            parked: AtomicBool::new(false),
-            reader,
-            writer,
-        })
+        Ok(SelfWake { reader, writer })
     }
 
     /// The read end, for the `poll(2)` set.
@@ -101,49 +93,10 @@ impl SelfWake {
         self.reader.as_raw_fd()
     }
 
-    /// The scheduler is about to park in `poll(2)`: from now on, the first
-    /// wake writes a byte. The scheduler must look at its ready queue once
-    /// more after this, and not park if a task is there.
-    pub(crate) fn park(&self) {
-        self.parked.store(true, Ordering::SeqCst);
-    }
-
-    /// The scheduler is back from `poll(2)`, or did not go: wakes need no
-    /// byte.
-    pub(crate) fn unpark(&self) {
-        self.parked.store(false, Ordering::SeqCst);
-    }
-
-    /// Ends the scheduler's `poll(2)` if it is parked there. Called on any
-    /// thread, by every wake once it has queued its task, and by a pool
-    /// worker once its job is no longer counted in flight; it never blocks
-    /// and never panics.
-    ///
-    /// Against the scheduler's [`park`](Self::park) this is the classic
-    /// handshake. The scheduler raises the flag, then looks at the queue; a
-    /// wake pushes onto the queue, then looks at the flag. The two looks
-    /// cannot both miss: if the scheduler's look came first, the wake sees
-    /// the flag and writes the byte, which ends `poll(2)` at once; if the
-    /// push came first, the scheduler sees the task and does not park.
+    /// Writes the byte that makes `poll(2)` return. Called on any thread, by
+    /// the first wake after the scheduler parked; it never blocks and never
+    /// panics.
     pub(crate) fn wake(&self) {
-        // The cheap check first, for the common case: a worker's wake while
-        // the scheduler is busy polling tasks, with the flag down.
-        // Relaxed is enough. The push took the queue's lock; if the
-        // scheduler's look at the queue took it before, the lock orders the
-        // scheduler's park, which came before its look, before this load,
-        // which then sees the flag up (or already taken down by a wake that
-        // wrote the byte, or by the scheduler, back from `poll(2)`).
-        if !self.parked.load(Ordering::Relaxed) {
-            return;
-        }
-        // Only the wake that takes the flag down writes: one byte per park.
-        if self.parked.swap(false, Ordering::SeqCst) {
-            self.write_byte();
-        }
-    }
-
-    /// Writes the byte that makes `poll(2)` return.
-    fn write_byte(&self) {
         // Counted before it can be drained, and taken back if not written.
         WRITTEN.fetch_add(1, Ordering::Relaxed);
         loop {
@@ -174,8 +127,9 @@ impl SelfWake {
     }
 
     /// Reads every byte in the socket, once `poll(2)` has reported it
-    /// readable, so that the next `poll(2)` waits again.
-    pub(crate) fn drain(&self) {
+    /// readable, so that the next `poll(2)` waits again, and returns how
+    /// many there were.
+    pub(crate) fn drain(&self) -> usize {
         let mut buf = [0; 64];
         let mut drained = 0;
         loop {
@@ -190,6 +144,7 @@ impl SelfWake {
         }
         DRAINED.fetch_add(drained as u64, Ordering::Relaxed);
         trace!("self-wake: drained {drained} bytes");
+        drained
     }
 }
 
@@ -198,35 +153,6 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
     use std::time::Duration;
-
-    /// Bytes waiting to be read on the read end.
-    fn pending(self_wake: &SelfWake) -> usize {
-        let mut buf = [0; 4096];
-        let mut total = 0;
-        while let Ok(n) = (&self_wake.reader).read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            total += n;
-        }
-        total
-    }
-
-    #[test]
-    fn wakes_write_only_when_parked_and_once_per_park() {
-        let self_wake = SelfWake::new().unwrap();
-        self_wake.wake();
-        assert_eq!(pending(&self_wake), 0, "a wake with the scheduler running");
-        self_wake.park();
-        for _ in 0..1000 {
-            self_wake.wake();
-        }
-        assert_eq!(pending(&self_wake), 1, "1000 wakes during one park");
-        self_wake.park();
-        self_wake.unpark();
-        self_wake.wake();
-        assert_eq!(pending(&self_wake), 0, "a wake after the park ended");
-    }
 
     #[test]
     fn a_wake_into_a_full_socket_returns_at_once() {
@@ -249,7 +175,6 @@ mod tests {
         let waker = {
             let self_wake = self_wake.clone();
             thread::spawn(move || {
-                self_wake.park();
                 self_wake.wake();
                 done_tx.send(()).unwrap();
             })
@@ -261,7 +186,7 @@ mod tests {
         }
         result.expect("a wake blocked on a full self-wake socket");
         waker.join().unwrap();
-        self_wake.drain();
-        assert_eq!(pending(&self_wake), 0, "drained to the last byte");
+        assert!(self_wake.drain() > 0);
+        assert_eq!(self_wake.drain(), 0, "drained to the last byte");
     }
 }

@@ -2,104 +2,109 @@
 //!
 //! A [`Waker`](std::task::Waker) may be cloned, kept and called from any
 //! thread, and now it is: a pool worker wakes the task whose job it finished.
-//! Wakes on the scheduler's own thread (a yield, a timer, a socket found
-//! ready) still skip the lock, and queue their task in the scheduler's
-//! [`Shared`](crate::Shared) state, which only its thread can reach. The
-//! queue of the other wakes is behind a `Mutex`, and a push there ends the
+//! So the queue it pushes to is behind a `Mutex`, and a push there ends the
 //! scheduler's wait in `poll(2)` through the self-wake, if it is parked there.
+//! Everything the scheduler looks at before it parks is under that one lock,
+//! and a wake needs the lock too: no wake can slip in between the look and
+//! the park.
 
 use std::collections::VecDeque;
+use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
-use std::thread;
-use std::time::{Duration, Instant};
 
+use crate::TaskId;
 use crate::self_wake::SelfWake;
 use crate::trace::trace;
-use crate::{TaskId, try_with_current};
 
-/// How long the scheduler watches the queue before it blocks, while a pool
-/// job is in flight: a few times what it costs a thread to sleep on a futex
-/// and be woken (5-10 µs on the virtual machine of the performance chapter).
-const SPIN: Duration = Duration::from_micros(50);
-
-/// The ids of tasks woken on another thread than their scheduler's, and not
-/// yet polled.
+/// The ids of tasks that were woken and not yet polled, and what the
+/// scheduler needs to know to wait for more.
 pub(crate) struct ReadyQueue {
-    ids: Mutex<VecDeque<TaskId>>,
-    /// Whether `ids` may hold an id: a pass reads this first, and takes the
-    /// lock only if it is set, which it seldom is.
-    pending: AtomicBool,
-    /// What a push writes to when the scheduler is parked in `poll(2)`.
+    state: Mutex<ReadyState>,
+    /// What a wake writes to when the scheduler is parked in `poll(2)`.
     self_wake: Arc<SelfWake>,
+}
+
+/// What the lock of a [`ReadyQueue`] guards.
+#[derive(Default)]
+struct ReadyState {
+    ids: VecDeque<TaskId>,
+    /// Pool jobs queued and not finished: while any is, a task may still be
+    /// woken from a worker.
+    jobs_in_flight: usize,
+    /// Whether the scheduler is parked in `poll(2)` and nobody has written
+    /// the byte that ends it yet. A write is a system call, so a wake makes
+    /// one only then, and only the first wake of a park.
+    parked: bool,
+}
+
+impl ReadyState {
+    /// Ends the scheduler's `poll(2)` if it is parked: something it looks at
+    /// has changed.
+    fn changed(&mut self, self_wake: &SelfWake) {
+        if mem::take(&mut self.parked) {
+            self_wake.wake();
+        }
+    }
 }
 
 impl ReadyQueue {
     /// An empty queue, whose pushes wake the scheduler through `self_wake`.
     pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
         ReadyQueue {
-            ids: Mutex::default(),
-            pending: AtomicBool::new(false),
+            state: Mutex::default(),
             self_wake,
         }
     }
 
-    /// Queues a task woken on another thread, and ends the scheduler's
-    /// `poll(2)` if it is parked there: pushed first, so that the scheduler,
-    /// once back, finds it.
+    /// Queues a woken task, and ends the scheduler's `poll(2)` if it is
+    /// parked there.
     fn push(&self, id: TaskId) {
-        let mut ids = self.ids.lock().unwrap();
-        ids.push_back(id);
-        self.pending.store(true, Ordering::Release);
-        drop(ids);
-        self.self_wake.wake();
+        let mut state = self.state.lock().unwrap();
+        state.ids.push_back(id);
+        state.changed(&self.self_wake);
     }
 
-    /// Moves every queued id to the end of `pass`: one lock per pass, not
-    /// one per task, and none when nothing is queued. A push that this just
-    /// misses is taken by the next pass.
-    pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
-        if self.pending.load(Ordering::Acquire) {
-            let mut ids = self.ids.lock().unwrap();
-            self.pending.store(false, Ordering::Relaxed);
-            pass.extend(ids.drain(..));
-        }
+    /// Takes every queued id, in the order they were woken: one lock per
+    /// pass, not one per task.
+    pub(crate) fn take_all(&self) -> VecDeque<TaskId> {
+        mem::take(&mut self.state.lock().unwrap().ids)
     }
 
-    /// Watches the queue for up to [`SPIN`] (and not past `deadline`), giving
-    /// the CPU away at each turn, and returns `true` as soon as a task is
-    /// queued, `false` if none was.
+    /// Counts a pool job as in flight.
+    pub(crate) fn job_queued(&self) {
+        self.state.lock().unwrap().jobs_in_flight += 1;
+    }
+
+    /// Counts a pool job as done. Called after the job has woken its task,
+    /// so that a scheduler that sees no job in flight sees the task queued.
+    pub(crate) fn job_finished(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.jobs_in_flight -= 1;
+        state.changed(&self.self_wake);
+    }
+
+    /// Parks the scheduler before `poll(2)`, so that the next wake writes the
+    /// byte that ends it, and returns how many pool jobs are in flight; or,
+    /// if a task is queued already, parks nothing and returns `None`, for
+    /// the scheduler to poll the task instead.
     ///
-    /// A short job finishes within microseconds. If the scheduler blocked
-    /// meanwhile, the worker's wake would pay for a `futex` wake-up, and the
-    /// scheduler for falling asleep and being scheduled again: more than the
-    /// job itself. Spinning keeps both threads awake for the round trip.
-    pub(crate) fn spin(&self, deadline: Option<Instant>) -> bool {
-        let until = Instant::now() + SPIN;
-        let until = deadline.map_or(until, |deadline| deadline.min(until));
-        while Instant::now() < until {
-            // The flag, not the lock: a pushing worker never waits for us.
-            if self.pending.load(Ordering::Acquire) {
-                return true;
-            }
-            thread::yield_now();
+    /// The look at the queue and the park are one step under the lock, and
+    /// a wake needs the lock too: it comes before, and the look sees its
+    /// task, or after, and it sees the scheduler parked and writes the byte.
+    pub(crate) fn park(&self) -> Option<usize> {
+        let mut state = self.state.lock().unwrap();
+        if !state.ids.is_empty() {
+            return None;
         }
-        false
+        state.parked = true;
+        Some(state.jobs_in_flight)
     }
 
-    /// Whether no task is queued: the scheduler's last look before it parks.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.ids.lock().unwrap().is_empty()
-    }
-
-    /// Ends the scheduler's `poll(2)`, if it is parked there, for it to check
-    /// again: called after something it checks changed outside the queue.
-    pub(crate) fn notify(&self) {
-        // Taking the lock orders this after the scheduler's last look at the
-        // queue, or before it, as a push would be: see `SelfWake::wake`.
-        drop(self.ids.lock().unwrap());
-        self.self_wake.wake();
+    /// The scheduler is back from `poll(2)`: wakes need no byte.
+    pub(crate) fn unpark(&self) {
+        self.state.lock().unwrap().parked = false;
     }
 }
 
@@ -127,21 +132,6 @@ impl TaskWaker {
     pub(crate) fn clear_queued(&self) {
         self.queued.store(false, Ordering::Release);
     }
-
-    /// Queues the task with no lock if this thread runs the task's scheduler,
-    /// and says whether it did. The test compares queues, not threads: a
-    /// waker kept from an earlier `run` on this thread has a queue of its own,
-    /// which nobody reads any more, and must not wake a task of this one.
-    fn queue_here(&self) -> bool {
-        let queued = try_with_current(|shared| {
-            let here = Arc::ptr_eq(&shared.ready, &self.ready);
-            if here {
-                shared.woken_here.borrow_mut().push_back(self.id);
-            }
-            here
-        });
-        queued == Some(true)
-    }
 }
 
 impl Wake for TaskWaker {
@@ -152,9 +142,32 @@ impl Wake for TaskWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, Ordering::AcqRel) {
             trace!("woke task {}", self.id);
-            if !self.queue_here() {
-                self.ready.push(self.id);
-            }
+            self.ready.push(self.id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wakes_write_only_when_parked_and_once_per_park() {
+        let self_wake = Arc::new(SelfWake::new().unwrap());
+        let ready = ReadyQueue::new(self_wake.clone());
+        ready.push(0);
+        assert_eq!(self_wake.drain(), 0, "a wake with the scheduler running");
+        assert_eq!(ready.park(), None, "parked with a task queued");
+        ready.take_all();
+        assert_eq!(ready.park(), Some(0));
+        for id in 0..1000 {
+            ready.push(id);
+        }
+        assert_eq!(self_wake.drain(), 1, "1000 wakes during one park");
+        ready.take_all();
+        ready.park();
+        ready.unpark();
+        ready.push(0);
+        assert_eq!(self_wake.drain(), 0, "a wake after the park ended");
     }
 }

@@ -40,8 +40,9 @@ fn round_trips_with_nothing_but_the_self_wake_to_wait_for() {
     watchdog(120, || {
         // No timer, no socket: each time, the scheduler parks in poll(2) on
         // the self-wake alone, with no timeout, while the job runs. A lost
-        // wake-up hangs here. Each job outlasts the scheduler's spin (50 µs),
-        // so that the scheduler has parked when the wake comes.
+        // wake-up hangs here. Each job sleeps 200 µs, so that the scheduler
+        // has parked by the time its wake comes, unless it was kept off the
+        // CPU all that while.
         const ROUND_TRIPS: u64 = 2_000;
         let before = written();
         let sum = Rc::new(Cell::new(0));
@@ -58,10 +59,13 @@ fn round_trips_with_nothing_but_the_self_wake_to_wait_for() {
             out.set(total);
         })]);
         assert_eq!(sum.get(), ROUND_TRIPS * (ROUND_TRIPS - 1) / 2);
-        // About one byte per round trip: the scheduler parks for each job.
+        // At most one byte per park: one for a job's wake, and one for the
+        // end of the job if the scheduler has parked again by then (for the
+        // next job). How many parks come before the wake depends on how busy
+        // the machine is, so the test asserts only that some did.
         let bytes = written() - before;
         assert!(
-            bytes >= ROUND_TRIPS / 2,
+            (1..=2 * ROUND_TRIPS).contains(&bytes),
             "{bytes} bytes through the self-wake for {ROUND_TRIPS} round trips"
         );
     });
@@ -71,10 +75,9 @@ fn round_trips_with_nothing_but_the_self_wake_to_wait_for() {
 fn pool_wakes_at_any_moment_are_never_lost() {
     let _turn = turn();
     watchdog(120, || {
-        // Each job spins a different while, from a little less to a little
-        // more than the scheduler's own spin (50 µs), so that its wake lands
-        // at a different point of the scheduler's way from "the queue is
-        // empty" into poll(2). With no timer and no socket, a lost one hangs.
+        // Each job spins a different while, from 30 to 70 µs, so that its
+        // wake lands at a different point of the scheduler's way from "the
+        // queue is empty" into poll(2). With no timer and no socket, a lost one hangs.
         // (A worker notifies after every job, which can make up for a lost
         // wake: the next test aims at the parking window without it.)
         const JOBS: u64 = 20_000;

@@ -1,5 +1,5 @@
-//! Where a wake goes: wakes on the scheduler's thread skip the lock, wakes
-//! from other threads take it, and neither reaches the wrong `run`.
+//! Where a wake goes: a waker kept from an earlier run wakes nothing in the
+//! next, and a wake from another thread reaches its task.
 
 mod common;
 
