@@ -45,6 +45,7 @@ mod waker;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -75,6 +76,38 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
+
+/// The tasks by id: a `HashMap` with a hasher made for task ids.
+///
+/// The default hasher, SipHash, resists keys chosen by an attacker; task ids
+/// are small numbers the scheduler hands out itself, and hashing one is on
+/// the path of every poll. The map picks a bucket from a hash's low bits and
+/// checks a tag made of its top 7 bits before comparing keys.
+type TaskMap = HashMap<TaskId, TaskEntry, BuildHasherDefault<TaskIdHasher>>;
+
+/// Hashes a task id to the id itself, with mixed top bits for the tag:
+/// consecutive tasks land in consecutive buckets, which the cache likes when
+/// a pass polls tasks in the order they were made.
+#[derive(Default)]
+struct TaskIdHasher(u64);
+
+impl Hasher for TaskIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only task ids are hashed, through `write_usize`")
+    }
+
+    fn write_usize(&mut self, id: usize) {
+        let id = id as u64;
+        // Fibonacci hashing: the multiplication mixes every bit of the id
+        // into the top bits, which make the tag.
+        let tag_bits = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFE00_0000_0000_0000;
+        self.0 = id ^ tag_bits;
+    }
+}
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
@@ -108,6 +141,8 @@ type TaskId = usize;
 /// ```
 pub fn run(tasks: Vec<Task>) {
     let mut scheduler = Scheduler::new();
+    // Room for every task at once, rather than growing the map step by step.
+    scheduler.tasks.reserve(tasks.len());
     for task in tasks {
         scheduler.insert(task);
     }
@@ -191,7 +226,7 @@ struct TaskEntry {
 /// shares with the futures.
 struct Scheduler {
     /// Every task that has not finished.
-    tasks: HashMap<TaskId, TaskEntry>,
+    tasks: TaskMap,
     /// The ids of woken tasks; every waker of this scheduler holds it too.
     /// The scheduler parks there before `poll(2)`, so that a wake from
     /// another thread writes the byte that ends it.
@@ -224,7 +259,7 @@ impl Scheduler {
             *current = Some(shared.clone());
         });
         Scheduler {
-            tasks: HashMap::new(),
+            tasks: TaskMap::default(),
             ready,
             next_id: 0,
             shared,
