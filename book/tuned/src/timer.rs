@@ -41,7 +41,21 @@ impl Timers {
 
     /// Removes the timer `key`, if it has not fired yet.
     fn remove(&mut self, key: TimerKey) {
-        self.wakers.remove(&key);
+        // Timers fire earliest first, so a key before the earliest pending
+        // one has fired already: most sleeps end that way, and the search
+        // of the tree can be skipped.
+        if self
+            .wakers
+            .first_key_value()
+            .is_some_and(|(first, _)| key >= *first)
+        {
+            self.wakers.remove(&key);
+        }
+    }
+
+    /// Whether no timer is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.wakers.is_empty()
     }
 
     /// The earliest deadline of any pending timer.
