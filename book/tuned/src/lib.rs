@@ -43,9 +43,10 @@ mod trace;
 mod waker;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::mem;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -183,6 +184,11 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
+    /// Ids of tasks woken on this thread: most wakes, queued with no lock.
+    woken_here: RefCell<VecDeque<TaskId>>,
+    /// Ids of tasks woken on other threads. Every waker of this scheduler
+    /// holds it too, which is how a waker recognises its scheduler here.
+    ready: Arc<ReadyQueue>,
     /// The fds that tasks wait for.
     reactor: RefCell<Reactor>,
     /// Tasks spawned since the loop last admitted new tasks.
@@ -227,10 +233,8 @@ struct TaskEntry {
 struct Scheduler {
     /// Every task that has not finished.
     tasks: TaskMap,
-    /// The ids of woken tasks; every waker of this scheduler holds it too.
-    /// The scheduler parks there before `poll(2)`, so that a wake from
-    /// another thread writes the byte that ends it.
-    ready: Arc<ReadyQueue>,
+    /// The ids the current pass polls, kept to reuse its allocation.
+    pass: VecDeque<TaskId>,
     /// The id the next task gets.
     next_id: TaskId,
     /// What futures reach through [`CURRENT`].
@@ -247,6 +251,8 @@ impl Scheduler {
         let ready = Arc::new(ReadyQueue::new(self_wake.clone()));
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
+            woken_here: RefCell::new(VecDeque::new()),
+            ready: ready.clone(),
             reactor: RefCell::new(Reactor::new(self_wake.clone())),
             spawned: RefCell::new(Vec::new()),
             pool: Pool::new(ready.clone()),
@@ -260,7 +266,7 @@ impl Scheduler {
         });
         Scheduler {
             tasks: TaskMap::default(),
-            ready,
+            pass: VecDeque::new(),
             next_id: 0,
             shared,
         }
@@ -270,7 +276,7 @@ impl Scheduler {
     fn insert(&mut self, future: Task) {
         let id = self.next_id;
         self.next_id += 1;
-        let wake_state = Arc::new(TaskWaker::new(id, self.ready.clone()));
+        let wake_state = Arc::new(TaskWaker::new(id, self.shared.ready.clone()));
         let waker = Waker::from(wake_state.clone());
         waker.wake_by_ref();
         self.tasks.insert(
@@ -285,6 +291,9 @@ impl Scheduler {
 
     /// Adds the tasks spawned since the last call.
     fn admit_spawned(&mut self) {
+        if self.shared.spawned.borrow().is_empty() {
+            return; // most passes: nothing to take out, loop over and drop
+        }
         let spawned = self.shared.spawned.take();
         for task in spawned {
             trace!("spawned task {}", self.next_id);
@@ -307,8 +316,8 @@ impl Scheduler {
             self.wake_due_timers();
             // One pass polls the tasks woken so far; a task woken during the
             // pass (a yield, say) waits for the next one, behind them.
-            let pass = self.ready.take_all();
-            if pass.is_empty() {
+            self.take_woken();
+            if self.pass.is_empty() {
                 self.idle();
                 polled = true;
                 continue;
@@ -317,10 +326,17 @@ impl Scheduler {
                 self.check_io();
             }
             polled = false;
-            for id in pass {
+            while let Some(id) = self.pass.pop_front() {
                 self.poll_task(id);
             }
         }
+    }
+
+    /// Moves the ids of the tasks woken so far into the pass (which is
+    /// empty): first those woken on this thread, then those woken elsewhere.
+    fn take_woken(&mut self) {
+        mem::swap(&mut *self.shared.woken_here.borrow_mut(), &mut self.pass);
+        self.shared.ready.take_all(&mut self.pass);
     }
 
     /// Polls one woken task, and drops it if it finished.
@@ -376,7 +392,7 @@ impl Scheduler {
         // scheduler parks and looks at the queue in one step, under the
         // queue's lock: a wake comes before it, and the look sees its task,
         // or after it, and the wake writes the byte.
-        let Some(jobs_in_flight) = self.ready.park() else {
+        let Some(jobs_in_flight) = self.shared.ready.park() else {
             trace!("idle: a task was woken as the scheduler parked: no poll(2)");
             return;
         };
@@ -399,7 +415,7 @@ impl Scheduler {
         // Release the borrow before waking: a waker may run any code.
         let woken = self.shared.reactor.borrow_mut().poll(deadline);
         // Back from `poll(2)`: wakes need no byte now, these least of all.
-        self.ready.unpark();
+        self.shared.ready.unpark();
         for waker in woken {
             waker.wake();
         }

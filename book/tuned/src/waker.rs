@@ -2,7 +2,10 @@
 //!
 //! A [`Waker`](std::task::Waker) may be cloned, kept and called from any
 //! thread, and now it is: a pool worker wakes the task whose job it finished.
-//! So the queue it pushes to is behind a `Mutex`, and a push there ends the
+//! Most wakes still come from the scheduler's own thread (a yield, a timer,
+//! a socket found ready): those skip the lock, and queue their task in the
+//! scheduler's [`Shared`](crate::Shared) state, which only its thread can
+//! reach. The other wakes' queue is behind a `Mutex`, and a push there ends the
 //! scheduler's wait in `poll(2)` through the self-wake, if it is parked there.
 //! Everything the scheduler looks at before it parks is under that one lock,
 //! and a wake needs the lock too: no wake can slip in between the look and
@@ -14,14 +17,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
 
-use crate::TaskId;
 use crate::self_wake::SelfWake;
 use crate::trace::trace;
+use crate::{TaskId, try_with_current};
 
 /// The ids of tasks that were woken and not yet polled, and what the
 /// scheduler needs to know to wait for more.
 pub(crate) struct ReadyQueue {
     state: Mutex<ReadyState>,
+    /// Whether `ids` may hold an id: a pass reads this first, and takes the
+    /// lock only if it is set, which it seldom is.
+    pending: AtomicBool,
     /// What a wake writes to when the scheduler is parked in `poll(2)`.
     self_wake: Arc<SelfWake>,
 }
@@ -54,6 +60,7 @@ impl ReadyQueue {
     pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
         ReadyQueue {
             state: Mutex::default(),
+            pending: AtomicBool::new(false),
             self_wake,
         }
     }
@@ -63,13 +70,19 @@ impl ReadyQueue {
     fn push(&self, id: TaskId) {
         let mut state = self.state.lock().unwrap();
         state.ids.push_back(id);
+        self.pending.store(true, Ordering::Release);
         state.changed(&self.self_wake);
     }
 
-    /// Takes every queued id, in the order they were woken: one lock per
-    /// pass, not one per task.
-    pub(crate) fn take_all(&self) -> VecDeque<TaskId> {
-        mem::take(&mut self.state.lock().unwrap().ids)
+    /// Moves every queued id to the end of `pass`: one lock per pass, not
+    /// one per task, and none when nothing is queued. A push that this just
+    /// misses is taken by the next pass.
+    pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
+        if self.pending.load(Ordering::Acquire) {
+            let mut state = self.state.lock().unwrap();
+            self.pending.store(false, Ordering::Relaxed);
+            pass.extend(state.ids.drain(..));
+        }
     }
 
     /// Counts a pool job as in flight.
@@ -132,6 +145,21 @@ impl TaskWaker {
     pub(crate) fn clear_queued(&self) {
         self.queued.store(false, Ordering::Release);
     }
+
+    /// Queues the task with no lock if this thread runs the task's scheduler,
+    /// and says whether it did. The test compares queues, not threads: a
+    /// waker kept from an earlier `run` on this thread has a queue of its own,
+    /// which nobody reads any more, and must not wake a task of this one.
+    fn queue_here(&self) -> bool {
+        let queued = try_with_current(|shared| {
+            let here = Arc::ptr_eq(&shared.ready, &self.ready);
+            if here {
+                shared.woken_here.borrow_mut().push_back(self.id);
+            }
+            here
+        });
+        queued == Some(true)
+    }
 }
 
 impl Wake for TaskWaker {
@@ -142,7 +170,9 @@ impl Wake for TaskWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, Ordering::AcqRel) {
             trace!("woke task {}", self.id);
-            self.ready.push(self.id);
+            if !self.queue_here() {
+                self.ready.push(self.id);
+            }
         }
     }
 }
@@ -155,16 +185,17 @@ mod tests {
     fn wakes_write_only_when_parked_and_once_per_park() {
         let self_wake = Arc::new(SelfWake::new().unwrap());
         let ready = ReadyQueue::new(self_wake.clone());
+        let mut pass = VecDeque::new();
         ready.push(0);
         assert_eq!(self_wake.drain(), 0, "a wake with the scheduler running");
         assert_eq!(ready.park(), None, "parked with a task queued");
-        ready.take_all();
+        ready.take_all(&mut pass);
         assert_eq!(ready.park(), Some(0));
         for id in 0..1000 {
             ready.push(id);
         }
         assert_eq!(self_wake.drain(), 1, "1000 wakes during one park");
-        ready.take_all();
+        ready.take_all(&mut pass);
         ready.park();
         ready.unpark();
         ready.push(0);
