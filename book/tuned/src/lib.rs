@@ -386,6 +386,12 @@ impl Scheduler {
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
         let deadline = self.shared.timers.borrow().next_deadline();
+        // A job in flight may finish within microseconds, and parking now
+        // would cost more than that: watch the queue for a moment first.
+        if self.shared.ready.spin(deadline) {
+            trace!("idle: a task was woken while the scheduler spun: no poll(2)");
+            return;
+        }
         // The ready queue was empty a moment ago, but a pool worker may have
         // woken a task since, or do so at any moment. A wake writes the byte
         // that ends `poll(2)` only if it finds the scheduler parked, so the
