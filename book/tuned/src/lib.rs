@@ -54,7 +54,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use pool::Pool;
-use reactor::Reactor;
+use reactor::{ExactTimers, Reactor};
 use self_wake::SelfWake;
 use timer::Timers;
 use trace::trace;
@@ -239,6 +239,8 @@ struct Scheduler {
     next_id: TaskId,
     /// What futures reach through [`CURRENT`].
     shared: Rc<Shared>,
+    /// This thread's `poll(2)` timeouts end on time while `run` runs.
+    _exact_timers: ExactTimers,
 }
 
 impl Scheduler {
@@ -269,6 +271,7 @@ impl Scheduler {
             pass: VecDeque::new(),
             next_id: 0,
             shared,
+            _exact_timers: ExactTimers::new(),
         }
     }
 
