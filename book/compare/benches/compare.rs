@@ -4,7 +4,8 @@
 //! The timers, memory, echo and growth measures need custom samplers; they
 //! run with everything else in `book/compare/report`.
 
-use compare::suite::{self, Config, Filter, Results};
+use compare::results::Results;
+use compare::suite::{self, Config, Filter};
 use criterion::Criterion;
 
 fn main() {

@@ -17,9 +17,9 @@ macro_rules! stages {
         )*
 
         /// The stages, in order.
-        pub fn stages() -> Vec<$crate::suite::Entry> {
+        pub fn stages() -> Vec<$crate::entry::Entry> {
             vec![$(
-                $crate::suite::Entry::new($name, $crate::suite::Kind::Stage)
+                $crate::entry::Entry::new($name, $crate::entry::Kind::Stage)
                     .rt::<$krate::Stage>()$(.$cap::<$krate::Stage>())*
             ),*]
         }
@@ -98,29 +98,13 @@ macro_rules! adapt {
             }
         }
 
-        adapt!(@stream $krate, TcpStream);
-    };
-    ($stage:ident, $krate:ident, pair) => {
-        impl $crate::rt::Pair for $stage {
-            type Stream = ::$krate::net::UnixStream;
-
-            fn pair() -> std::io::Result<(Self::Stream, Self::Stream)> {
-                ::$krate::net::UnixStream::pair()
-            }
-        }
-
-        adapt!(@stream $krate, UnixStream);
-    };
-    // Not a capability: `Stream` for one of the stage's stream types, which
-    // share `read` and `write_all`.
-    (@stream $krate:ident, $ty:ident) => {
-        impl $crate::rt::Stream for ::$krate::net::$ty {
+        impl $crate::rt::Stream for ::$krate::net::TcpStream {
             async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                ::$krate::net::$ty::read(self, buf).await
+                ::$krate::net::TcpStream::read(self, buf).await
             }
 
             async fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-                ::$krate::net::$ty::write_all(self, buf).await
+                ::$krate::net::TcpStream::write_all(self, buf).await
             }
         }
     };

@@ -9,13 +9,28 @@
 //!   `book/src/performance/` as `results.md` and SVG charts.
 //!
 //! A stage is added in one place: `stages.rs` (plus its path dependency).
+//!
+//! The modules, each using only those on the lines above it:
+//!
+//! - `sample`, `rt`, `alloc`: samplers and statistics, the runtime traits,
+//!   the counting allocator;
+//! - `work` (the workloads), `results` (what a run recorded, and how a
+//!   number is written), `svg` (charts);
+//! - `entry` (a runtime and its workloads), `reference` (`poll(2)`,
+//!   `epoll_wait(2)`);
+//! - `stages`, `peers`, `threads`: the runtimes, each built as an `Entry`;
+//! - `suite`: every entry, the measures and their ids, running them;
+//! - `goals`: what the page checks; `report`: the page and the charts.
 
 #[macro_use]
 mod adapt;
 pub mod alloc;
+pub mod entry;
+pub mod goals;
 pub mod peers;
 pub mod reference;
 pub mod report;
+pub mod results;
 pub mod rt;
 pub mod sample;
 pub mod stages;

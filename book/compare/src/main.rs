@@ -11,7 +11,8 @@ use std::time::{Instant, SystemTime};
 use std::{env, fs, process};
 
 use compare::report::{self, Stamp};
-use compare::suite::{self, Config, Filter, Results};
+use compare::results::Results;
+use compare::suite::{self, Config, Filter};
 use criterion::Criterion;
 
 const USAGE: &str = "usage: compare report [--quick] [--only WORD,WORD] [--out DIR]

@@ -9,8 +9,8 @@ use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::entry::{Entry, Kind};
 use crate::rt::{Blocking, Net, Pair, Rt, Sleep, Spawn, Stream};
-use crate::suite::{Entry, Kind};
 
 /// tokio and smol.
 pub fn peers() -> Vec<Entry> {

@@ -7,48 +7,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::sample::Summary;
-use crate::suite::{self, CONNECTIONS, COUNTS, Entry, IDLE_FDS, Kind, Results, Unit, ids};
+use crate::entry::Entry;
+use crate::goals;
+use crate::results::{Results, cell};
+use crate::suite::{self, CONNECTIONS, COUNTS, IDLE_FDS, ids};
 use crate::svg::{Chart, Series};
-
-/// `1.23 µs`, `456 ns`, `12.3 ms`.
-pub fn time(ns: f64) -> String {
-    let (v, unit) = match ns.abs() {
-        a if a >= 1e9 => (ns / 1e9, "s"),
-        a if a >= 1e6 => (ns / 1e6, "ms"),
-        a if a >= 1e3 => (ns / 1e3, "µs"),
-        _ => (ns, "ns"),
-    };
-    let digits = if v.abs() >= 100.0 {
-        0
-    } else if v.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{v:.digits$} {unit}")
-}
-
-fn value(unit: Unit, v: f64) -> String {
-    match unit {
-        Unit::Time => time(v),
-        Unit::Bytes => format!("{v:.0} B"),
-        Unit::MiBps => format!("{v:.1} MiB/s"),
-    }
-}
-
-/// A table cell: the median, and the spread when there is more than one
-/// sample.
-pub fn cell(unit: Unit, s: &Summary) -> String {
-    if s.n > 1 {
-        format!("{} ±{:.0}%", value(unit, s.median), s.spread_pct())
-    } else {
-        value(unit, s.median)
-    }
-}
 
 /// What the results were measured on.
 pub struct Stamp {
+    /// Machine, versions, date: a list item each.
     pub lines: Vec<String>,
 }
 
@@ -146,130 +113,28 @@ fn date(t: SystemTime) -> String {
     )
 }
 
-/// A goal: `stage`'s `measure` at most `limit` times `peer`'s (or, with no
-/// peer, at most `limit` in the measure's unit).
-struct Goal {
-    text: String,
-    measure: String,
-    stage: &'static str,
-    peer: Option<&'static str>,
-    limit: f64,
-}
-
-/// The goals of the issue, for every stage that has what they measure.
-fn goals(entries: &[Entry], results: &Results) -> Vec<Goal> {
-    let mut goals = Vec::new();
-    let stages = entries.iter().filter(|e| e.kind == Kind::Stage);
-    for e in stages {
-        let s = e.name;
-        let mut goal = |text: String, measure: &str, peer: Option<&'static str>, limit: f64| {
-            goals.push(Goal {
-                text,
-                measure: measure.to_string(),
-                stage: s,
-                peer,
-                limit,
-            })
-        };
-        let yield_limit = match s {
-            "exp1" => Some(0.25),
-            "exp6" => Some(0.5),
-            _ => None,
-        };
-        if let Some(limit) = yield_limit {
-            for m in ["yield/1 task", "yield/1000 tasks"] {
-                goal(format!("{m}: {s} ≤ {limit}× smol"), m, Some("smol"), limit);
-            }
-        }
-        if e.spawn_join.is_some() {
-            let m = "spawn/spawn + join";
-            goal(format!("{m}: {s} ≤ 0.8× smol"), m, Some("smol"), 0.8);
-        }
-        if e.sleepers.is_some() {
-            let m = ids::SLEEPERS_WALL;
-            goal(
-                format!("100k sleepers wall time: {s} ≤ tokio"),
-                m,
-                Some("tokio"),
-                1.0,
-            );
-            let m = ids::SLEEPERS_MEM;
-            goal(
-                format!("100k sleepers bytes per task: {s} ≤ smol"),
-                m,
-                Some("smol"),
-                1.0,
-            );
-            let m = ids::OVERSLEEP;
-            goal(
-                format!("sleep(1 ms) oversleep median: {s} ≤ 100 µs"),
-                m,
-                None,
-                100e3,
-            );
-        }
-        if e.pool.is_some() {
-            let m = "pool/round trip";
-            goal(format!("pool round trip: {s} ≤ smol"), m, Some("smol"), 1.0);
-        }
-        if e.ping_pong_pair.is_some() {
-            let m = "io/ping-pong socketpair";
-            goal(format!("ping-pong: {s} ≤ tokio"), m, Some("tokio"), 1.0);
-        }
-    }
-    goals.retain(|g| results.get(&g.measure, g.stage).is_some());
-    goals
-}
-
 /// The goals table; also returns the missed goals' texts.
 fn goals_table(entries: &[Entry], results: &Results, out: &mut String) -> Vec<String> {
     let mut missed = Vec::new();
-    out.push_str("| goal | stage | peer | ratio | met |\n|---|---|---|---|---|\n");
-    for g in goals(entries, results) {
-        let unit = results
-            .values
-            .iter()
-            .find(|v| v.0 == g.measure)
-            .map_or(Unit::Time, |v| v.2);
-        let mine = results.get(&g.measure, g.stage).expect("kept above");
-        let (peer_cell, ratio, met) =
-            match g.peer.and_then(|p| Some((p, results.get(&g.measure, p)?))) {
-                Some((p, theirs)) => {
-                    let ratio = mine.median / theirs.median;
-                    (
-                        format!("{p}: {}", cell(unit, theirs)),
-                        format!("{ratio:.2}× (≤ {}×)", g.limit),
-                        ratio <= g.limit,
-                    )
-                }
-                None if g.peer.is_some() => continue, // the peer was not run
-                None => (
-                    peer_reference(&g.measure, results, unit),
-                    format!("{:.2} of the limit", mine.median / g.limit),
-                    mine.median <= g.limit,
-                ),
-            };
-        if !met {
+    out.push_str("| goal | stage | compared with | ratio | met |\n|---|---|---|---|---|\n");
+    for g in goals::goals(entries) {
+        let Some(v) = goals::check(&g, results) else {
+            continue; // not measured in this run
+        };
+        if !v.met {
             missed.push(g.text.clone());
         }
         let _ = writeln!(
             out,
-            "| {} | {} | {peer_cell} | {ratio} | {} |",
+            "| {} | {} | {} | {} | {} |",
             g.text,
-            cell(unit, mine),
-            if met { "yes" } else { "**no**" }
+            v.mine,
+            v.theirs,
+            v.ratio,
+            if v.met { "yes" } else { "**no**" }
         );
     }
     missed
-}
-
-/// For an absolute goal: what the peers measured, for scale.
-fn peer_reference(measure: &str, results: &Results, unit: Unit) -> String {
-    let peers: Vec<String> = ["tokio", "smol", "threads"]
-        .into_iter()
-        .filter_map(|p| Some(format!("{p}: {}", cell(unit, results.get(measure, p)?))))
-        .collect();
-    peers.join(", ")
 }
 
 /// A table with a row per measure and a column per runtime that has any.
@@ -289,11 +154,7 @@ fn table(rows: &[(String, String)], entries: &[Entry], results: &Results, out: &
         if columns.iter().all(|c| results.get(measure, c).is_none()) {
             continue;
         }
-        let unit = results
-            .values
-            .iter()
-            .find(|v| &v.0 == measure)
-            .map_or(Unit::Time, |v| v.2);
+        let unit = results.unit(measure);
         let cells: Vec<String> = columns
             .iter()
             .map(|c| {
@@ -488,15 +349,85 @@ pub fn charts(results: &Results, dir: &Path) -> std::io::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::Kind;
+    use crate::results::Unit;
+    use crate::sample::Summary;
 
     #[test]
-    fn dates_and_times() {
+    fn dates() {
         assert_eq!(date(UNIX_EPOCH), "1970-01-01 00:00");
         assert_eq!(
             date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29 00:00"
         );
-        assert_eq!(time(1234.0), "1.23 µs");
-        assert_eq!(time(12.0), "12.0 ns");
+    }
+
+    fn runtimes() -> Vec<Entry> {
+        let with_yield = |name, kind| {
+            let mut e = Entry::new(name, kind);
+            e.yield_one = Some(|_| Duration::ZERO);
+            e
+        };
+        vec![
+            with_yield("exp6", Kind::Stage),
+            with_yield(goals::TUNED, Kind::Stage),
+            with_yield("tokio", Kind::Peer),
+            with_yield("smol", Kind::Peer),
+        ]
+    }
+
+    fn measured(tuned: f64) -> Results {
+        let mut r = Results::default();
+        for (rt, ns) in [
+            ("exp6", 90.0),
+            (goals::TUNED, tuned),
+            ("tokio", 60.0),
+            ("smol", 50.0),
+        ] {
+            r.add(ids::YIELD_ONE, rt, Unit::Time, Summary::of(&[ns]));
+        }
+        r.point(ids::ECHO, "tokio", 10.0, Summary::of(&[1.0]));
+        r
+    }
+
+    #[test]
+    fn the_page_has_a_column_per_runtime_and_checks_the_goals() {
+        let stamp = Stamp {
+            lines: vec!["**Machine**: a test".into()],
+        };
+        let (page, missed) = markdown(&runtimes(), &measured(40.0), &stamp, "cmd");
+        assert!(page.starts_with("## Results\n"));
+        assert!(page.contains("Generated by `cmd`"));
+        assert!(page.contains("- **Machine**: a test\n"));
+        assert!(page.contains("| measure | exp6 | tuned | tokio | smol |\n"));
+        assert!(page.contains("| 90.0 ns | 40.0 ns | 60.0 ns | 50.0 ns |\n"));
+        assert!(page.contains(
+            "| yield, 1 task: tuned ≤ the better of tokio and smol | 40.0 ns | smol: 50.0 ns | 0.80× (≤ 1×) | yes |"
+        ));
+        assert!(
+            page.contains("| yield, 1 task: exp6 ≤ 2× the better of tokio and smol | 90.0 ns |")
+        );
+        // Nothing was measured for the other tables.
+        assert!(!page.contains("| 10 connections |"));
+        assert!(missed.is_empty() && !page.contains("### Goals missed"));
+
+        let (page, missed) = markdown(&runtimes(), &measured(55.0), &stamp, "cmd");
+        assert_eq!(
+            missed,
+            ["yield, 1 task: tuned ≤ the better of tokio and smol"]
+        );
+        assert!(page.contains("| 1.10× (≤ 1×) | **no** |"));
+        assert!(page.contains("### Goals missed\n\n- yield, 1 task: tuned"));
+    }
+
+    #[test]
+    fn charts_are_written_for_the_series_measured() {
+        let dir = std::env::temp_dir().join(format!("compare-charts-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let written = charts(&measured(40.0), &dir).unwrap();
+        assert_eq!(written, ["echo.svg"]);
+        let svg = fs::read_to_string(dir.join("echo.svg")).unwrap();
+        assert!(svg.contains("Echo throughput"));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

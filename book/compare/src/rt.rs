@@ -33,6 +33,7 @@ pub trait Rt: 'static {
 
 /// exp2 and later: timers.
 pub trait Sleep: Rt {
+    /// Completes once `duration` has passed.
     fn sleep(duration: Duration) -> impl Future<Output = ()>;
 }
 
@@ -47,6 +48,7 @@ pub trait Spawn: Rt {
 
 /// exp4 and exp6: closures on a thread pool.
 pub trait Blocking: Rt {
+    /// Runs `f` on the pool; the returned future waits for its result.
     fn spawn_blocking<T, F>(f: F) -> impl Future<Output = T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -55,24 +57,36 @@ pub trait Blocking: Rt {
 
 /// exp5 and exp6: TCP on non-blocking sockets.
 pub trait Net: Spawn {
+    /// A listening TCP socket.
     type Listener: 'static;
+    /// A TCP connection.
     type Stream: Stream;
+    /// Listens on `addr`.
     async fn bind(addr: SocketAddr) -> io::Result<Self::Listener>;
+    /// The address `listener` listens on (its port, if the kernel chose).
     fn local_addr(listener: &Self::Listener) -> io::Result<SocketAddr>;
+    /// Waits for the next connection to `listener`.
     async fn accept(listener: &Self::Listener) -> io::Result<Self::Stream>;
+    /// Connects to `addr`.
     async fn connect(addr: SocketAddr) -> io::Result<Self::Stream>;
 }
 
-/// A connected pair of Unix sockets (`socketpair(2)`): the peers have it; a
-/// stage that offers it can implement this too.
+/// A connected pair of Unix sockets (`socketpair(2)`). The peers have it;
+/// the stages' `net` does not (their API contract is TCP alone), so the
+/// socketpair ping-pong runs on tokio, smol and threads only.
 pub trait Pair: Rt {
+    /// One end of the pair.
     type Stream: Stream;
+    /// A new connected pair.
     fn pair() -> io::Result<(Self::Stream, Self::Stream)>;
 }
 
 /// A connected byte stream, whatever the runtime.
 pub trait Stream: 'static {
+    /// Reads what has arrived (waiting until something has); 0 is the end
+    /// of the stream.
     async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes all of `buf`.
     async fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
 }
 

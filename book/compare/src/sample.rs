@@ -8,7 +8,9 @@ use std::time::Duration;
 /// are `samples` of them after a calibration.
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
+    /// How long one sample should last.
     pub target: Duration,
+    /// How many samples to take.
     pub samples: usize,
 }
 
@@ -76,15 +78,21 @@ pub fn cpu_time() -> Duration {
 /// Median and spread of a measure's samples, in the measure's unit.
 #[derive(Clone, Copy, Debug)]
 pub struct Summary {
+    /// The median.
     pub median: f64,
-    /// First and third quartiles.
+    /// The first quartile.
     pub q1: f64,
+    /// The third quartile.
     pub q3: f64,
+    /// The 99th percentile.
     pub p99: f64,
+    /// How many samples.
     pub n: usize,
 }
 
 impl Summary {
+    /// The summary of `samples`, which must not be empty; quantiles
+    /// interpolate linearly between the closest ranks.
     pub fn of(samples: &[f64]) -> Summary {
         assert!(!samples.is_empty(), "no samples");
         let mut sorted = samples.to_vec();
@@ -136,5 +144,56 @@ mod tests {
         let s = Summary::of(&[5.0, 1.0, 3.0, 2.0, 4.0]);
         assert_eq!((s.q1, s.median, s.q3), (2.0, 3.0, 4.0));
         assert!((s.spread_pct() - 100.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn quantiles_interpolate_between_ranks() {
+        let xs: Vec<f64> = (0..=100).map(f64::from).collect();
+        let s = Summary::of(&xs);
+        assert_eq!((s.median, s.p99, s.n), (50.0, 99.0, 101));
+        let s = Summary::of(&[10.0, 20.0]);
+        assert_eq!((s.q1, s.median, s.q3), (12.5, 15.0, 17.5));
+        assert!((s.p99 - 19.9).abs() < 1e-9);
+        let one = Summary::of(&[7.0]);
+        assert_eq!((one.q1, one.median, one.p99), (7.0, 7.0, 7.0));
+        assert_eq!(Summary::of(&[0.0, 0.0]).spread_pct(), 0.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "no samples")]
+    fn no_samples_is_a_bug() {
+        Summary::of(&[]);
+    }
+
+    #[test]
+    fn a_decreasing_map_swaps_the_quartiles() {
+        // ns per 1 MiB round to MiB/s: a shorter time is a higher throughput.
+        let s = Summary::of(&[1e6, 2e6, 4e6]).map(|ns| 1e9 / ns);
+        assert_eq!(s.median, 500.0);
+        assert!(s.q1 <= s.median && s.median <= s.q3, "{s:?}");
+        assert_eq!((s.q1, s.q3), (1e9 / 3e6, 1e9 / 1.5e6));
+    }
+
+    #[test]
+    fn a_plan_sizes_samples_from_the_calibration() {
+        let plan = Plan {
+            target: Duration::from_millis(20),
+            samples: 3,
+        };
+        assert_eq!(plan.iters(1000, Duration::from_millis(2)), 10_000);
+        assert_eq!(plan.iters(1, Duration::from_secs(1)), 1);
+        // Fake work taking 1 µs per iteration.
+        let mut calls = Vec::new();
+        let samples = outside(plan, |iters| {
+            calls.push(iters);
+            Duration::from_micros(iters)
+        });
+        assert_eq!(samples, [1000.0; 3]);
+        // Doubling until 2 ms (a tenth of the target), then 20 ms samples.
+        assert_eq!(calls.iter().filter(|&&n| n == 20_000).count(), 3);
+        assert_eq!(
+            calls[..calls.len() - 3],
+            [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]
+        );
     }
 }

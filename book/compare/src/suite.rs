@@ -1,152 +1,35 @@
-//! What is measured on whom: an `Entry` per runtime (its workloads, `None`
-//! where it lacks what the workload needs), the criterion groups, the custom
-//! samplers, and the results they fill in.
+//! What is measured on whom: every runtime's `Entry` (`entries`), the
+//! criterion measures (`benches`), the custom samplers (`run_custom`), and
+//! the ids of what they record into `Results`.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput};
 
-use crate::rt::{Blocking, Net, Pair, Rt, Sleep, Spawn};
+use crate::entry::{Entry, IterFn};
+use crate::results::{Results, Unit};
 use crate::sample::{Plan, Summary};
-use crate::{alloc, reference, work};
-
-/// A workload in criterion's `iter_custom` form.
-pub type IterFn = fn(u64) -> Duration;
-
-/// `n` sleepers over a span: wall time and CPU time.
-pub type SleepersFn = fn(u64, Duration) -> (Duration, Duration);
-/// The idle-fd workload: per size, the samples.
-pub type IdleFn = fn(&'static [usize], Plan) -> Vec<Vec<f64>>;
-/// A chart's line: chart id, runtime, (x, summary at x).
-pub type Line = (String, &'static str, Vec<(f64, Summary)>);
-
-/// Where a runtime comes from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
-    /// One of the six crates.
-    Stage,
-    /// tokio, smol.
-    Peer,
-    /// Plain threads.
-    Baseline,
-}
-
-/// A runtime and the workloads it can run.
-#[derive(Clone)]
-pub struct Entry {
-    pub name: &'static str,
-    pub kind: Kind,
-    pub yield_one: Option<IterFn>,
-    pub yield_many: Option<IterFn>,
-    pub spawn_join: Option<IterFn>,
-    pub spawn_100k: Option<IterFn>,
-    pub spawn_batch: Option<fn(u64) -> Duration>,
-    pub spawn_growth: Option<fn(u64, Plan) -> Vec<f64>>,
-    pub oversleep: Option<fn(usize) -> Vec<Duration>>,
-    pub sleepers: Option<SleepersFn>,
-    pub timer_growth: Option<fn(u64, usize) -> Vec<f64>>,
-    pub pool: Option<IterFn>,
-    pub ping_pong_pair: Option<IterFn>,
-    pub ping_pong_tcp: Option<IterFn>,
-    pub echo: Option<fn(usize, Plan) -> Vec<f64>>,
-    pub idle_fds: Option<IdleFn>,
-}
-
-impl Entry {
-    /// A runtime that runs nothing yet.
-    pub fn new(name: &'static str, kind: Kind) -> Entry {
-        Entry {
-            name,
-            kind,
-            yield_one: None,
-            yield_many: None,
-            spawn_join: None,
-            spawn_100k: None,
-            spawn_batch: None,
-            spawn_growth: None,
-            oversleep: None,
-            sleepers: None,
-            timer_growth: None,
-            pool: None,
-            ping_pong_pair: None,
-            ping_pong_tcp: None,
-            echo: None,
-            idle_fds: None,
-        }
-    }
-
-    /// The workloads of every stage: `run` and `yield_now`.
-    pub fn rt<R: Rt>(mut self) -> Entry {
-        self.yield_one = Some(work::yield_one::<R>);
-        self.yield_many = Some(work::yield_many::<R>);
-        self
-    }
-
-    /// The workloads of `sleep`.
-    pub fn sleep<R: Sleep>(mut self) -> Entry {
-        self.oversleep = Some(work::oversleep::<R>);
-        self.sleepers = Some(work::sleepers::<R>);
-        self.timer_growth = Some(work::timer_growth::<R>);
-        self
-    }
-
-    /// The workloads of `spawn`.
-    pub fn spawn<R: Spawn>(mut self) -> Entry {
-        self.spawn_join = Some(work::spawn_join::<R>);
-        self.spawn_100k = Some(work::spawn_100k::<R>);
-        self.spawn_batch = Some(work::spawn_batch::<R>);
-        self.spawn_growth = Some(work::spawn_growth::<R>);
-        self
-    }
-
-    /// The workloads of `spawn_blocking`.
-    pub fn blocking<R: Blocking>(mut self) -> Entry {
-        self.pool = Some(work::pool_round_trip::<R>);
-        self
-    }
-
-    /// The workloads of `net`.
-    pub fn net<R: Net>(mut self) -> Entry {
-        self.ping_pong_tcp = Some(work::ping_pong_tcp::<R>);
-        self.echo = Some(work::echo::<R>);
-        self.idle_fds = Some(work::idle_fds::<R>);
-        self
-    }
-
-    /// The workloads of a socketpair.
-    pub fn pair<R: Pair + Spawn>(mut self) -> Entry {
-        self.ping_pong_pair = Some(work::ping_pong_pair::<R>);
-        self
-    }
-}
+use crate::{alloc, peers, reference, stages, threads, work};
 
 /// Every runtime: the stages, the peers, plain threads.
 pub fn entries() -> Vec<Entry> {
-    let mut all = crate::stages::stages();
-    all.extend(crate::peers::peers());
-    all.push(crate::threads::entry());
+    let mut all = stages::stages();
+    all.extend(peers::peers());
+    all.push(threads::entry());
     all
-}
-
-/// How a measure's numbers read.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Unit {
-    /// Nanoseconds, printed in ns, µs, ms or s.
-    Time,
-    /// Bytes.
-    Bytes,
-    /// MiB per second.
-    MiBps,
 }
 
 /// A measure taken with criterion: a group name, a function per runtime.
 pub struct Bench {
+    /// The measure's id: `family/what`.
     pub id: &'static str,
     /// What one criterion iteration is, in the measure's terms: the result
     /// is time per iteration divided by this.
     pub per_iter: u64,
+    /// What one result is, for the tables.
     pub what: &'static str,
+    /// The runtime's workload for it, if it has one.
     pub workload: fn(&Entry) -> Option<IterFn>,
     /// Fewer, longer samples for slow iterations.
     pub slow: bool,
@@ -157,49 +40,50 @@ pub fn benches() -> Vec<Bench> {
     use work::{MANY_TASKS, YIELDS_PER_TASK};
     vec![
         Bench {
-            id: "yield/1 task",
+            id: ids::YIELD_ONE,
             per_iter: 1,
             what: "per yield: one task yielding in a loop",
             workload: |e| e.yield_one,
             slow: false,
         },
         Bench {
-            id: "yield/1000 tasks",
+            id: ids::YIELD_MANY,
             per_iter: MANY_TASKS * YIELDS_PER_TASK,
             what: "per yield: 1000 tasks × 100 yields",
             workload: |e| e.yield_many,
             slow: false,
         },
         Bench {
-            id: "spawn/spawn + join",
+            id: ids::SPAWN_JOIN,
             per_iter: 1,
             what: "per task: spawn a trivial task, await its handle",
             workload: |e| e.spawn_join,
             slow: false,
         },
         Bench {
-            id: "spawn/100k spawned then joined",
+            id: ids::SPAWN_100K,
             per_iter: 1,
             what: "total: 100k trivial tasks spawned, then joined",
             workload: |e| e.spawn_100k,
             slow: true,
         },
         Bench {
-            id: "pool/round trip",
+            id: ids::POOL,
             per_iter: 1,
             what: "per job: `spawn_blocking(|| 1).await`",
             workload: |e| e.pool,
             slow: false,
         },
         Bench {
-            id: "io/ping-pong socketpair",
+            id: ids::PING_PONG_PAIR,
             per_iter: 1,
-            what: "per round trip: 1 byte each way between two tasks, Unix socketpair",
+            what: "per round trip: 1 byte each way between two tasks, Unix socketpair; \
+                   peers and threads only, the stages' `net` has TCP alone",
             workload: |e| e.ping_pong_pair,
             slow: false,
         },
         Bench {
-            id: "io/ping-pong tcp",
+            id: ids::PING_PONG_TCP,
             per_iter: 1,
             what: "per round trip: 1 byte each way between two tasks, TCP on loopback",
             workload: |e| e.ping_pong_tcp,
@@ -211,16 +95,22 @@ pub fn benches() -> Vec<Bench> {
 /// How long criterion and the custom samplers run.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
+    /// Criterion's warm-up per runtime and measure.
     pub warm_up: Duration,
+    /// Criterion's measurement time per runtime and measure.
     pub measurement: Duration,
+    /// Criterion's samples per runtime and measure.
     pub sample_size: usize,
     /// For the custom samplers.
     pub plan: Plan,
+    /// `sleep(1 ms)` samples per runtime.
     pub oversleep_samples: usize,
+    /// 100k-sleeper runs per runtime (and timer-growth samples per size).
     pub sleeper_samples: usize,
 }
 
 impl Config {
+    /// The report's: a few minutes in all.
     pub fn full() -> Config {
         Config {
             warm_up: Duration::from_millis(500),
@@ -235,6 +125,7 @@ impl Config {
         }
     }
 
+    /// `--quick`: a smoke test.
     pub fn quick() -> Config {
         Config {
             warm_up: Duration::from_millis(100),
@@ -250,48 +141,11 @@ impl Config {
     }
 }
 
-/// One summary per (measure, runtime), and the series of the charts.
-#[derive(Default)]
-pub struct Results {
-    pub values: Vec<(String, &'static str, Unit, Summary)>,
-    pub series: Vec<Line>,
-}
-
-impl Results {
-    pub fn add(&mut self, measure: &str, runtime: &'static str, unit: Unit, summary: Summary) {
-        println!(
-            "  {measure:<40} {runtime:<8} {}",
-            crate::report::cell(unit, &summary)
-        );
-        self.values
-            .push((measure.to_string(), runtime, unit, summary));
-    }
-
-    pub fn get(&self, measure: &str, runtime: &str) -> Option<&Summary> {
-        self.values
-            .iter()
-            .find(|(m, r, ..)| m == measure && *r == runtime)
-            .map(|(.., s)| s)
-    }
-
-    pub fn point(&mut self, chart: &str, runtime: &'static str, x: f64, summary: Summary) {
-        match self
-            .series
-            .iter_mut()
-            .find(|(c, r, _)| c == chart && *r == runtime)
-        {
-            Some((.., points)) => points.push((x, summary)),
-            None => self
-                .series
-                .push((chart.to_string(), runtime, vec![(x, summary)])),
-        }
-    }
-}
-
 /// Which measures to run: all, or those whose id contains one of the words.
 pub struct Filter(pub Vec<String>);
 
 impl Filter {
+    /// Whether to run measure `id`.
     pub fn wants(&self, id: &str) -> bool {
         self.0.is_empty() || self.0.iter().any(|word| id.contains(word.as_str()))
     }
@@ -355,17 +209,41 @@ pub const CONNECTIONS: [usize; 3] = [10, 100, 1000];
 /// Idle fd counts of the idle-cost chart.
 pub const IDLE_FDS: &[usize] = &[10, 100, 1000, 10_000];
 
-/// Ids of the custom measures, for `Filter` and the tables.
+/// Ids of the measures, for `Filter`, the tables and the goals.
 pub mod ids {
+    /// One task yielding in a loop, per yield.
+    pub const YIELD_ONE: &str = "yield/1 task";
+    /// 1000 tasks × 100 yields, per yield.
+    pub const YIELD_MANY: &str = "yield/1000 tasks";
+    /// Spawn a trivial task and await its handle, per task.
+    pub const SPAWN_JOIN: &str = "spawn/spawn + join";
+    /// 100k trivial tasks spawned, then joined, in all.
+    pub const SPAWN_100K: &str = "spawn/100k spawned then joined";
+    /// `spawn_blocking(|| 1).await`, per job.
+    pub const POOL: &str = "pool/round trip";
+    /// 1-byte ping-pong over a Unix socketpair, per round trip.
+    pub const PING_PONG_PAIR: &str = "io/ping-pong socketpair";
+    /// 1-byte ping-pong over TCP on loopback, per round trip.
+    pub const PING_PONG_TCP: &str = "io/ping-pong tcp";
+    /// How late `sleep(1 ms)` returns: the median over the samples.
     pub const OVERSLEEP: &str = "timers/sleep(1 ms) oversleep";
+    /// How late `sleep(1 ms)` returns: the 99th percentile.
     pub const OVERSLEEP_P99: &str = "timers/sleep(1 ms) oversleep p99";
+    /// 100k tasks sleeping 0-100 ms: wall time.
     pub const SLEEPERS_WALL: &str = "timers/100k sleepers wall";
+    /// 100k tasks sleeping 0-100 ms: the process's CPU time.
     pub const SLEEPERS_CPU: &str = "timers/100k sleepers cpu";
+    /// 100k tasks sleeping: peak heap bytes per task.
     pub const SLEEPERS_MEM: &str = "memory/100k sleepers per task";
+    /// 100k tasks spawned, then joined: peak heap bytes per task.
     pub const SPAWN_MEM: &str = "memory/100k spawned per task";
+    /// Echo throughput (followed by ` N conns`; see `echo_id`).
     pub const ECHO: &str = "io/echo";
+    /// Spawn cost per task as tasks grow (followed by ` N`).
     pub const SPAWN_GROWTH: &str = "growth/spawn";
+    /// CPU per sleeping task as sleepers grow (followed by ` N`).
     pub const TIMER_GROWTH: &str = "growth/timers";
+    /// Ping-pong beside N idle fds (followed by ` N`).
     pub const IDLE_FDS: &str = "growth/idle fds";
 }
 

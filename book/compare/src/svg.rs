@@ -8,14 +8,21 @@ use crate::sample::Summary;
 
 /// One line: a name and its points (x, summary of y).
 pub struct Series<'a> {
+    /// The runtime (or reference) it belongs to, in the legend.
     pub name: &'a str,
+    /// Its points, in order of x.
     pub points: &'a [(f64, Summary)],
 }
 
+/// A line chart: log-scale x, y linear or log as the data needs.
 pub struct Chart<'a> {
+    /// Above the plot.
     pub title: &'a str,
+    /// Under the x axis.
     pub x_label: &'a str,
+    /// Beside the y axis.
     pub y_label: &'a str,
+    /// The lines, one colour each.
     pub series: Vec<Series<'a>>,
 }
 
@@ -35,6 +42,7 @@ fn colour(name: &str) -> &'static str {
         "exp4" => "#08519c",
         "exp5" => "#74c476",
         "exp6" => "#006d2c",
+        "tuned" => "#e377c2",
         "tokio" => "#d62728",
         "smol" => "#ff7f0e",
         "threads" => "#7f7f7f",
@@ -137,6 +145,7 @@ fn escape(s: &str) -> String {
 }
 
 impl Chart<'_> {
+    /// The chart as a standalone SVG document.
     pub fn render(&self) -> String {
         let all = || self.series.iter().flat_map(|s| s.points.iter());
         let x = Axis::new(all().map(|p| p.0), LEFT, W - RIGHT, true);
@@ -248,5 +257,61 @@ mod tests {
         assert_eq!(short(1500.0), "1.5k");
         assert_eq!(short(0.5), "0.5");
         assert_eq!(nice_step(3.0), 5.0);
+    }
+
+    #[test]
+    fn axes_go_log_when_the_data_spans_decades() {
+        let log = Axis::new([10.0, 100_000.0].into_iter(), 0.0, 400.0, false);
+        assert!(log.log);
+        assert_eq!(log.ticks(), [10.0, 100.0, 1000.0, 10_000.0, 100_000.0]);
+        assert_eq!(log.px(10.0), 0.0);
+        assert_eq!(log.px(100_000.0), 400.0);
+        assert!((log.px(1000.0) - 200.0).abs() < 1e-9);
+
+        // Linear from zero, up to a round number; y runs downwards.
+        let lin = Axis::new([3.0, 47.0].into_iter(), 300.0, 100.0, false);
+        assert!(!lin.log);
+        assert_eq!((lin.lo, lin.hi), (0.0, 50.0));
+        assert_eq!(lin.ticks(), [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+        assert_eq!(lin.px(25.0), 200.0);
+    }
+
+    #[test]
+    fn a_chart_draws_each_series_with_its_colour() {
+        let s = |v: f64| Summary::of(&[v * 0.9, v, v * 1.1]);
+        let tuned = [(10.0, s(100.0)), (100.0, s(120.0)), (1000.0, s(150.0))];
+        let tokio = [(10.0, s(200.0)), (100.0, s(210.0)), (1000.0, s(230.0))];
+        let chart = Chart {
+            title: "a < b & c",
+            x_label: "n",
+            y_label: "ns",
+            series: vec![
+                Series {
+                    name: "tuned",
+                    points: &tuned,
+                },
+                Series {
+                    name: "tokio",
+                    points: &tokio,
+                },
+            ],
+        };
+        let svg = chart.render();
+        assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>\n"));
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<circle").count(), 6);
+        assert!(svg.contains("a &lt; b &amp; c"));
+        assert!(!svg.contains("a < b"));
+        assert!(svg.contains(&format!(r#"stroke="{}""#, colour("tuned"))));
+        assert!(svg.contains(">tuned</text>") && svg.contains(">tokio</text>"));
+        // Every stage and peer has a colour of its own.
+        let names = [
+            "exp1", "exp2", "exp3", "exp4", "exp5", "exp6", "tuned", "tokio", "smol",
+        ];
+        let mut colours: Vec<_> = names.iter().map(|n| colour(n)).collect();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), names.len());
+        assert!(!colours.contains(&colour("unknown")));
     }
 }

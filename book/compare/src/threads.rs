@@ -12,8 +12,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::entry::{Entry, Kind};
 use crate::sample::{self, Plan};
-use crate::suite::{Entry, Kind};
 use crate::work::{ECHO_MESSAGE, loopback};
 
 /// The baseline's entry: only the workloads that mean something for threads.

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use crate::rt::{Blocking, Gate, Net, Pair, Rt, Sleep, Spawn, Stream, race, read_exact, tcp_pair};
 use crate::sample;
 
-/// Tasks and yields of the "1000 tasks" yield benchmark.
+/// Tasks of the "1000 tasks" yield benchmark.
 pub const MANY_TASKS: u64 = 1000;
+/// Yields per task of the "1000 tasks" yield benchmark.
 pub const YIELDS_PER_TASK: u64 = 100;
 
 /// One task yielding `iters` times.
@@ -143,7 +144,7 @@ async fn ping_pong<R: Spawn, S: Stream>(mut a: S, mut b: S, iters: u64) -> Durat
     elapsed
 }
 
-/// Ping-pong over a `socketpair(2)`.
+/// Ping-pong over a `socketpair(2)` (the peers': see `rt::Pair`).
 pub fn ping_pong_pair<R: Pair + Spawn>(iters: u64) -> Duration {
     R::block_on(async move {
         let (a, b) = R::pair().expect("socketpair");
@@ -151,7 +152,8 @@ pub fn ping_pong_pair<R: Pair + Spawn>(iters: u64) -> Duration {
     })
 }
 
-/// Ping-pong over a TCP connection on loopback.
+/// Ping-pong over a TCP connection on loopback: the one every runtime with
+/// `net` runs alike, so the one the goals compare.
 pub fn ping_pong_tcp<R: Net>(iters: u64) -> Duration {
     R::block_on(async move {
         let listener = R::bind(loopback()).await.expect("bind");
