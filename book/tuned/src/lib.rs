@@ -38,6 +38,7 @@ pub mod net;
 mod pool;
 mod reactor;
 mod self_wake;
+mod sync;
 mod timer;
 mod trace;
 mod waker;

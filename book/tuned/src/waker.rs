@@ -13,13 +13,12 @@
 
 use std::collections::VecDeque;
 use std::mem;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Wake;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::self_wake::SelfWake;
+use crate::sync::{AtomicBool, Mutex, Ordering, thread};
 use crate::trace::trace;
 use crate::{TaskId, try_with_current};
 
@@ -67,7 +66,7 @@ impl ReadyQueue {
     /// An empty queue, whose pushes wake the scheduler through `self_wake`.
     pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
         ReadyQueue {
-            state: Mutex::default(),
+            state: Mutex::new(ReadyState::default()),
             pending: AtomicBool::new(false),
             self_wake,
         }
@@ -121,14 +120,17 @@ impl ReadyQueue {
         }
         let until = Instant::now() + SPIN;
         let until = deadline.map_or(until, |deadline| deadline.min(until));
-        while Instant::now() < until {
+        loop {
             // The flag, not the lock: a pushing worker never waits for us.
             if self.pending.load(Ordering::Acquire) {
                 return true;
             }
+            // The model check looks once: it cannot follow the clock.
+            if cfg!(loom) || Instant::now() >= until {
+                return false;
+            }
             thread::yield_now();
         }
-        false
     }
 
     /// Parks the scheduler before `poll(2)`, so that the next wake writes the
@@ -210,7 +212,7 @@ impl Wake for TaskWaker {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
@@ -233,5 +235,101 @@ mod tests {
         ready.unpark();
         ready.push(0);
         assert_eq!(self_wake.drain(), 0, "a wake after the park ended");
+    }
+}
+
+/// The model check: every interleaving of a scheduler's turn with a worker
+/// that finishes the job its task awaits, as loom can make them, under the
+/// memory model's rules for the atomics and locks of this file.
+#[cfg(all(test, loom))]
+mod model {
+    use super::*;
+
+    /// Where the scheduler's turn ended.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Turn {
+        /// The poll saw the job's output.
+        Done,
+        /// A wake was seen: the task will be polled again.
+        Woken,
+        /// The scheduler parked, to wait in `poll(2)`.
+        Parked,
+    }
+
+    /// One turn of the scheduler for a task that awaits a job: poll the
+    /// task (it is done if the job's output is there), then take the woken
+    /// tasks, spin, park, as `Scheduler::run` and `idle` do. With
+    /// `clear_before_poll` false, the task is marked unqueued after its poll
+    /// instead of before: the broken order.
+    fn scheduler_turn(
+        ready: &ReadyQueue,
+        waker: &TaskWaker,
+        output: &Mutex<Option<u32>>,
+        clear_before_poll: bool,
+    ) -> Turn {
+        if clear_before_poll {
+            waker.clear_queued();
+        }
+        let done = output.lock().unwrap().is_some();
+        if !clear_before_poll {
+            waker.clear_queued();
+        }
+        if done {
+            return Turn::Done;
+        }
+        let mut pass = VecDeque::new();
+        ready.take_all(&mut pass);
+        if !pass.is_empty() || ready.spin(None) {
+            return Turn::Woken;
+        }
+        match ready.park() {
+            None => Turn::Woken,
+            Some(_) => Turn::Parked,
+        }
+    }
+
+    /// Checks that no wake-up is lost: a scheduler that parked finds the
+    /// task queued and a byte on the self-wake that ends its `poll(2)`.
+    fn check(clear_before_poll: bool) {
+        loom::model(move || {
+            let self_wake = Arc::new(SelfWake::new().unwrap());
+            let ready = Arc::new(ReadyQueue::new(self_wake.clone()));
+            let waker = Arc::new(TaskWaker::new(0, ready.clone()));
+            // The task was woken to be polled; its job is in flight.
+            waker.queued.store(true, Ordering::Relaxed);
+            ready.job_queued();
+            let output = Arc::new(Mutex::new(None));
+            let worker = {
+                let (ready, waker, output) = (ready.clone(), waker.clone(), output.clone());
+                thread::spawn(move || {
+                    *output.lock().unwrap() = Some(42);
+                    waker.wake_by_ref();
+                    ready.job_finished();
+                })
+            };
+            let turn = scheduler_turn(&ready, &waker, &output, clear_before_poll);
+            worker.join().unwrap();
+            if turn == Turn::Parked {
+                let mut pass = VecDeque::new();
+                ready.take_all(&mut pass);
+                let byte = self_wake.drain() > 0;
+                assert!(
+                    pass == [0] && byte,
+                    "lost wake-up: parked with the task queued: {}, a byte written: {byte}",
+                    pass == [0]
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn model_no_wake_up_is_lost() {
+        check(true);
+    }
+
+    #[test]
+    #[should_panic(expected = "lost wake-up")]
+    fn model_catches_a_task_marked_unqueued_after_its_poll() {
+        check(false);
     }
 }
