@@ -12,8 +12,11 @@
 //! like the [`echo`] server.
 //!
 //! This is the Python experiment's `selectors.DefaultSelector`: a coroutine
-//! yields the file object it waits for, and the scheduler calls `select`
-//! with the next deadline as the timeout instead of `time.sleep`.
+//! yields the file object it waits for, the scheduler registers it, and
+//! between passes, while anything is registered, calls `select` with the
+//! next deadline as the timeout (and still `time.sleep` when nothing is).
+//! Its registrations are one-shot, as the reactor's are here: the scheduler
+//! unregisters the file object as soon as `select` reports it ready.
 //!
 //! Sockets need `libc` and `socket2`, and `poll(2)` is called as Linux's
 //! `ppoll`: this crate is for Linux.
