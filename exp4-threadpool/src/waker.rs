@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::Wake;
 use std::time::Instant;
 
@@ -24,7 +24,7 @@ pub(crate) struct ReadyQueue {
     state: Mutex<ReadyState>,
     /// Notified when a task is queued or a pool job finishes while the
     /// scheduler waits.
-    changed: Condvar,
+    wake_up: Condvar,
 }
 
 /// What the lock of a [`ReadyQueue`] guards.
@@ -34,26 +34,30 @@ struct ReadyState {
     /// Pool jobs queued and not finished: while any is, a task may still be
     /// woken from a worker.
     jobs_in_flight: usize,
-    /// Whether the scheduler is blocked in [`ReadyQueue::wait`]. A notify is
-    /// a system call, so a wake makes one only then.
+    /// Whether the scheduler is blocked in [`ReadyQueue::wait`] and nobody
+    /// has notified it yet. A notify is a system call, so only the first
+    /// change after the scheduler starts waiting makes one.
     waiting: bool,
 }
 
-impl ReadyState {
-    /// Wakes the scheduler if it waits: something it looks at has changed.
-    fn changed(&self, changed: &Condvar) {
-        if self.waiting {
-            changed.notify_one();
+impl ReadyQueue {
+    /// Lets go of the lock, then wakes the scheduler if it waits and nobody
+    /// has woken it yet: something it looks at has changed. The decision is
+    /// made under the lock; the notify comes after, so that the scheduler,
+    /// woken, does not find the lock still held.
+    fn changed(&self, mut state: MutexGuard<'_, ReadyState>) {
+        let waiting = mem::take(&mut state.waiting);
+        drop(state);
+        if waiting {
+            self.wake_up.notify_one();
         }
     }
-}
 
-impl ReadyQueue {
     /// Queues a woken task, and wakes the scheduler if it is blocked waiting.
     fn push(&self, id: TaskId) {
         let mut state = self.state.lock().unwrap();
         state.ids.push_back(id);
-        state.changed(&self.changed);
+        self.changed(state);
     }
 
     /// Takes every queued id, in the order they were woken: one lock per
@@ -72,7 +76,7 @@ impl ReadyQueue {
     pub(crate) fn job_finished(&self) {
         let mut state = self.state.lock().unwrap();
         state.jobs_in_flight -= 1;
-        state.changed(&self.changed);
+        self.changed(state);
     }
 
     /// Blocks until a task is queued or `deadline` passes, and returns `true`;
@@ -85,25 +89,31 @@ impl ReadyQueue {
     /// then it sees `waiting` and notifies: no wake-up is lost.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
         let mut state = self.state.lock().unwrap();
-        state.waiting = true;
         let can_wake = loop {
             if !state.ids.is_empty() {
                 break true;
             }
-            match deadline {
+            let timeout = match deadline {
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         break true; // a timer is due
                     }
-                    state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
+                    Some(deadline - now)
                 }
                 None if state.jobs_in_flight > 0 => {
                     trace!("idle: {} pool job(s) in flight", state.jobs_in_flight);
-                    state = self.changed.wait(state).unwrap();
+                    None
                 }
                 None => break false,
-            }
+            };
+            // Raised before every wait: the change that ended the last one
+            // took it down.
+            state.waiting = true;
+            state = match timeout {
+                Some(timeout) => self.wake_up.wait_timeout(state, timeout).unwrap().0,
+                None => self.wake_up.wait(state).unwrap(),
+            };
         };
         state.waiting = false;
         can_wake

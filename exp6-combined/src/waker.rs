@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Wake;
 
 use crate::TaskId;
@@ -34,22 +34,24 @@ struct ReadyState {
     /// woken from a worker.
     jobs_in_flight: usize,
     /// Whether the scheduler is parked in `poll(2)` and nobody has written
-    /// the byte that ends it yet. A write is a system call, so a wake makes
-    /// one only then, and only the first wake of a park.
+    /// the byte that ends it yet. A write is a system call, so only the
+    /// first change after the scheduler parks makes one.
     parked: bool,
 }
 
-impl ReadyState {
-    /// Ends the scheduler's `poll(2)` if it is parked: something it looks at
-    /// has changed.
-    fn changed(&mut self, self_wake: &SelfWake) {
-        if mem::take(&mut self.parked) {
-            self_wake.wake();
+impl ReadyQueue {
+    /// Lets go of the lock, then ends the scheduler's `poll(2)` if it is
+    /// parked and nobody has woken it yet: something it looks at has
+    /// changed. The decision is made under the lock; the write comes after,
+    /// so that the scheduler, woken, does not find the lock still held.
+    fn changed(&self, mut state: MutexGuard<'_, ReadyState>) {
+        let parked = mem::take(&mut state.parked);
+        drop(state);
+        if parked {
+            self.self_wake.wake();
         }
     }
-}
 
-impl ReadyQueue {
     /// An empty queue, whose pushes wake the scheduler through `self_wake`.
     pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
         ReadyQueue {
@@ -63,7 +65,7 @@ impl ReadyQueue {
     fn push(&self, id: TaskId) {
         let mut state = self.state.lock().unwrap();
         state.ids.push_back(id);
-        state.changed(&self.self_wake);
+        self.changed(state);
     }
 
     /// Takes every queued id, in the order they were woken: one lock per
@@ -82,7 +84,7 @@ impl ReadyQueue {
     pub(crate) fn job_finished(&self) {
         let mut state = self.state.lock().unwrap();
         state.jobs_in_flight -= 1;
-        state.changed(&self.self_wake);
+        self.changed(state);
     }
 
     /// Parks the scheduler before `poll(2)`, so that the next wake writes the

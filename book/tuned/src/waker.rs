@@ -18,7 +18,7 @@ use std::task::Wake;
 use std::time::{Duration, Instant};
 
 use crate::self_wake::SelfWake;
-use crate::sync::{AtomicBool, Mutex, Ordering, thread};
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering, thread};
 use crate::trace::trace;
 use crate::{TaskId, try_with_current};
 
@@ -47,22 +47,24 @@ struct ReadyState {
     /// woken from a worker.
     jobs_in_flight: usize,
     /// Whether the scheduler is parked in `poll(2)` and nobody has written
-    /// the byte that ends it yet. A write is a system call, so a wake makes
-    /// one only then, and only the first wake of a park.
+    /// the byte that ends it yet. A write is a system call, so only the
+    /// first change after the scheduler parks makes one.
     parked: bool,
 }
 
-impl ReadyState {
-    /// Ends the scheduler's `poll(2)` if it is parked: something it looks at
-    /// has changed.
-    fn changed(&mut self, self_wake: &SelfWake) {
-        if mem::take(&mut self.parked) {
-            self_wake.wake();
+impl ReadyQueue {
+    /// Lets go of the lock, then ends the scheduler's `poll(2)` if it is
+    /// parked and nobody has woken it yet: something it looks at has
+    /// changed. The decision is made under the lock; the write comes after,
+    /// so that the scheduler, woken, does not find the lock still held.
+    fn changed(&self, mut state: MutexGuard<'_, ReadyState>) {
+        let parked = mem::take(&mut state.parked);
+        drop(state);
+        if parked {
+            self.self_wake.wake();
         }
     }
-}
 
-impl ReadyQueue {
     /// An empty queue, whose pushes wake the scheduler through `self_wake`.
     pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
         ReadyQueue {
@@ -78,7 +80,7 @@ impl ReadyQueue {
         let mut state = self.state.lock().unwrap();
         state.ids.push_back(id);
         self.pending.store(true, Ordering::Release);
-        state.changed(&self.self_wake);
+        self.changed(state);
     }
 
     /// Moves every queued id to the end of `pass`: one lock per pass, not
@@ -102,7 +104,7 @@ impl ReadyQueue {
     pub(crate) fn job_finished(&self) {
         let mut state = self.state.lock().unwrap();
         state.jobs_in_flight -= 1;
-        state.changed(&self.self_wake);
+        self.changed(state);
     }
 
     /// While a pool job is in flight, watches the queue for up to [`SPIN`]
