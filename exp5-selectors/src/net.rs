@@ -44,13 +44,10 @@ use crate::{try_with_current, with_current};
 /// accepted: enough for a burst of hundreds of clients connecting at once.
 const BACKLOG: i32 = 1024;
 
-/// The flags of every `send`. Writing to a connection the peer has reset
-/// raises `SIGPIPE`, which kills the process, unless the flag says not to;
-/// socket2 sets `SO_NOSIGPIPE` instead on the systems that lack the flag.
-#[cfg(not(target_vendor = "apple"))]
+/// The flags of every `send`: writing to a connection the peer has reset
+/// raises `SIGPIPE`, which kills the process, unless `MSG_NOSIGNAL` says not
+/// to.
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
-#[cfg(target_vendor = "apple")]
-const SEND_FLAGS: libc::c_int = 0;
 
 /// A TCP socket listening for connections.
 #[derive(Debug)]
