@@ -1,7 +1,11 @@
 //! `compare report [--quick] [--only WORD,WORD] [--out DIR]`: runs the whole
 //! comparison and writes `results.md` and the SVG charts into
 //! `book/src/performance/` (or DIR). With `--only`, runs the measures whose
-//! id contains one of the words and prints the page instead of writing it.
+//! id contains one of the words (or ends with it, for a word ending in `$`)
+//! and prints the page instead of writing it. `--runtimes NAME,NAME` runs
+//! only those runtimes, in that order. `--steps FILE` writes, instead of the
+//! results page, the runtimes as steps (a row each, a column per measure,
+//! each cell's change from the step above: `report::steps`) into FILE.
 //! `compare list`: the runtimes and what each can run.
 //! `compare one WORKLOAD RUNTIME [N]`: one workload, N iterations, no
 //! harness: for `strace -c`, `perf record` or callgrind.
@@ -15,7 +19,8 @@ use compare::results::Results;
 use compare::suite::{self, Config, Filter};
 use criterion::Criterion;
 
-const USAGE: &str = "usage: compare report [--quick] [--only WORD,WORD] [--out DIR]
+const USAGE: &str = "usage: compare report [--quick] [--only WORD,WORD] [--runtimes NAME,NAME]
+                      [--out DIR | --steps FILE]
        compare list
        compare one WORKLOAD RUNTIME [N]   (WORKLOAD: yield, yield-many, spawn-join, spawn-100k,
                                            pool, ping-pong-pair, ping-pong-tcp, sleepers, oversleep)";
@@ -25,6 +30,8 @@ fn main() {
     let mut config = Config::full();
     let mut filter = Filter(Vec::new());
     let mut out = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../src/performance"));
+    let mut runtimes: Option<Vec<String>> = None;
+    let mut steps: Option<PathBuf> = None;
     match args.next().as_deref() {
         Some("report") => {}
         Some("list") => return list(),
@@ -39,18 +46,35 @@ fn main() {
                 filter = Filter(words.split(',').map(str::to_string).collect());
             }
             "--out" => out = args.next().unwrap_or_else(|| fail(USAGE)).into(),
+            "--runtimes" => {
+                let names = args.next().unwrap_or_else(|| fail(USAGE));
+                runtimes = Some(names.split(',').map(str::to_string).collect());
+            }
+            "--steps" => steps = Some(args.next().unwrap_or_else(|| fail(USAGE)).into()),
             _ => fail(USAGE),
         }
     }
 
+    let entries = match &runtimes {
+        Some(names) => suite::select(suite::entries(), names).unwrap_or_else(|e| fail(&e)),
+        None => suite::entries(),
+    };
     let (started, clock, load) = (SystemTime::now(), Instant::now(), load_average());
-    let entries = suite::entries();
     let mut results = Results::default();
     let mut c = Criterion::default();
     suite::run_criterion(&mut c, &entries, &config, &filter, &mut results);
     suite::run_custom(&entries, &config, &filter, &mut results);
     let stamp = Stamp::take(started, &load, clock.elapsed());
 
+    if let Some(file) = steps {
+        let page = report::steps(&entries, &results, &filter, &stamp);
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
+        }
+        fs::write(&file, &page).unwrap_or_else(|e| fail(&format!("{}: {e}", file.display())));
+        println!("\n{page}\nwrote {}", file.display());
+        return;
+    }
     let command = "book/compare/report";
     let (page, missed) = report::markdown(&entries, &results, &stamp, command);
     if !filter.0.is_empty() {

@@ -1,5 +1,7 @@
 //! The results page: the machine's stamp, the goals with their measured
-//! ratios, a table per family of measures, and the charts.
+//! ratios, a table per family of measures, and the charts. And the steps
+//! page (`steps`): runtimes as successive steps, each compared with the one
+//! before, for the ablation (`book/compare/ablation`).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -7,10 +9,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::entry::Entry;
+use crate::entry::{Entry, Kind};
 use crate::goals;
-use crate::results::{Results, cell};
-use crate::suite::{self, CONNECTIONS, COUNTS, IDLE_FDS, ids};
+use crate::results::{Results, cell, value};
+use crate::suite::{self, CONNECTIONS, COUNTS, Filter, IDLE_FDS, ids};
 use crate::svg::{Chart, Series};
 
 /// What the results were measured on.
@@ -56,14 +58,11 @@ impl Stamp {
                 .filter(|o| o.status.success())
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         };
-        let commit = match (
-            git(&["rev-parse", "--short", "HEAD"]),
-            git(&["status", "--porcelain"]),
-        ) {
-            (Some(c), Some(s)) if !s.is_empty() => format!("{c} (with uncommitted changes)"),
-            (Some(c), _) => c,
-            _ => "unknown".into(),
-        };
+        let commit = commit(
+            std::env::var("COMPARE_COMMIT").ok(),
+            || git(&["rev-parse", "--short", "HEAD"]),
+            || git(&["status", "--porcelain"]),
+        );
         Stamp {
             lines: vec![
                 format!(
@@ -90,6 +89,24 @@ impl Stamp {
                 ),
             ],
         }
+    }
+}
+
+/// The commit the page names: `COMPARE_COMMIT` when set (a scratch copy of
+/// this crate outside the checkout cannot ask git), else HEAD, marked when
+/// the tree has uncommitted changes.
+fn commit(
+    given: Option<String>,
+    head: impl FnOnce() -> Option<String>,
+    status: impl FnOnce() -> Option<String>,
+) -> String {
+    if let Some(given) = given.filter(|c| !c.is_empty()) {
+        return given;
+    }
+    match (head(), status()) {
+        (Some(c), Some(s)) if !s.is_empty() => format!("{c} (with uncommitted changes)"),
+        (Some(c), _) => c,
+        _ => "unknown".into(),
     }
 }
 
@@ -204,6 +221,149 @@ const CHARTS: [(&str, &str, &str, &str, &str); 4] = [
 /// (`book/src/performance.md` includes `performance/results.md`).
 const IMAGES: &str = "performance";
 
+/// The rows of the per-operation table: measure id, label.
+fn per_operation_rows() -> Vec<(String, String)> {
+    suite::benches()
+        .iter()
+        .map(|b| (b.id.to_string(), format!("{} ({})", b.id, b.what)))
+        .chain([
+            (
+                ids::OVERSLEEP.to_string(),
+                "timers/sleep(1 ms) oversleep, median (time past the deadline)".to_string(),
+            ),
+            (
+                ids::OVERSLEEP_P99.to_string(),
+                "timers/sleep(1 ms) oversleep, 99th percentile".to_string(),
+            ),
+            (
+                ids::SLEEPERS_WALL.to_string(),
+                "timers/100k sleepers, 0-100 ms: wall time (100 ms is ideal)".to_string(),
+            ),
+            (
+                ids::SLEEPERS_CPU.to_string(),
+                "timers/100k sleepers, 0-100 ms: CPU time of the process".to_string(),
+            ),
+        ])
+        .collect()
+}
+
+/// What a measure is, for the legend of the steps page.
+fn describe(id: &str) -> String {
+    if let Some((_, label)) = per_operation_rows().into_iter().find(|(m, _)| m == id) {
+        return label;
+    }
+    match CONNECTIONS.iter().find(|&&n| suite::echo_id(n) == id) {
+        Some(n) => format!(
+            "{id} (echo throughput, {n} connections, 1 KiB messages, all at once; \
+             higher is better)"
+        ),
+        None => id.to_string(),
+    }
+}
+
+/// A change from `before` to `now` as a whole percentage: `+5%`, `−18%`
+/// (a minus sign, not a hyphen), `0%`.
+pub fn change(before: f64, now: f64) -> String {
+    let pct = ((now / before - 1.0) * 100.0).round();
+    if pct == 0.0 || !pct.is_finite() {
+        "0%".into()
+    } else if pct > 0.0 {
+        format!("+{pct:.0}%")
+    } else {
+        format!("\u{2212}{:.0}%", -pct)
+    }
+}
+
+/// The runtimes as successive steps (`compare report --runtimes A,B,…
+/// --steps FILE`): a table with a row per runtime in the order of
+/// `entries` and a column per measure recorded that `wanted` wants. A
+/// stage's cell is its median and the change from the stage on a row
+/// above it (so each row compares with the step before it); a peer's cell
+/// is its median alone. A second table gives the spreads. The page starts
+/// with the stamp as a list; the caller adds a heading and says what the
+/// steps are.
+pub fn steps(entries: &[Entry], results: &Results, wanted: &Filter, stamp: &Stamp) -> String {
+    let mut columns: Vec<&str> = Vec::new();
+    for (m, ..) in &results.values {
+        if wanted.wants(m) && !columns.contains(&m.as_str()) {
+            columns.push(m);
+        }
+    }
+    let rows: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| columns.iter().any(|m| results.get(m, e.name).is_some()))
+        .collect();
+
+    let mut out = String::new();
+    for line in &stamp.lines {
+        let _ = writeln!(out, "- {line}");
+    }
+    out.push('\n');
+    if columns.is_empty() {
+        out.push_str("Nothing was measured.\n");
+        return out;
+    }
+    // The peers' rows in italics: they are no steps.
+    let row_name = |e: &Entry| match e.kind {
+        Kind::Stage => e.name.to_string(),
+        _ => format!("*{}*", e.name),
+    };
+    let header = |out: &mut String| {
+        let _ = writeln!(out, "| step | {} |", columns.join(" | "));
+        let _ = writeln!(out, "|---|{}", "---|".repeat(columns.len()));
+    };
+
+    header(&mut out);
+    for (i, e) in rows.iter().enumerate() {
+        let before = rows[..i].iter().rev().find(|b| b.kind == Kind::Stage);
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|m| {
+                let Some(s) = results.get(m, e.name) else {
+                    return "–".into();
+                };
+                let median = value(results.unit(m), s.median);
+                match before.and_then(|b| results.get(m, b.name)) {
+                    Some(b) if e.kind == Kind::Stage => {
+                        format!("{median} ({})", change(b.median, s.median))
+                    }
+                    _ => median,
+                }
+            })
+            .collect();
+        let name = row_name(e);
+        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+    }
+    out.push_str(
+        "\nEach cell is the median over the samples; on a step's row, in brackets, its change \
+         from the step above it (for a time, a minus is faster; for a throughput, a plus is \
+         more). The peers' rows, in italics, are the same measures in the same run, for \
+         scale.\n\n",
+    );
+    for m in &columns {
+        let _ = writeln!(out, "- {}", describe(m));
+    }
+
+    out.push_str(
+        "\nThe spreads: half the interquartile range of each cell's samples, as a \
+         percentage of its median (a change smaller than the spreads of its two cells is \
+         noise).\n\n",
+    );
+    header(&mut out);
+    for e in &rows {
+        let name = row_name(e);
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|m| match results.get(m, e.name) {
+                Some(s) if s.n > 1 => format!("±{:.0}%", s.spread_pct()),
+                _ => "–".into(),
+            })
+            .collect();
+        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+    }
+    out
+}
+
 /// The whole page: a section of the performance chapter, which includes it.
 pub fn markdown(
     entries: &[Entry],
@@ -236,29 +396,7 @@ pub fn markdown(
     out.push('\n');
 
     out.push_str("### Per operation\n\n");
-    let rows: Vec<(String, String)> = suite::benches()
-        .iter()
-        .map(|b| (b.id.to_string(), format!("{} ({})", b.id, b.what)))
-        .chain([
-            (
-                ids::OVERSLEEP.to_string(),
-                "timers/sleep(1 ms) oversleep, median (time past the deadline)".to_string(),
-            ),
-            (
-                ids::OVERSLEEP_P99.to_string(),
-                "timers/sleep(1 ms) oversleep, 99th percentile".to_string(),
-            ),
-            (
-                ids::SLEEPERS_WALL.to_string(),
-                "timers/100k sleepers, 0-100 ms: wall time (100 ms is ideal)".to_string(),
-            ),
-            (
-                ids::SLEEPERS_CPU.to_string(),
-                "timers/100k sleepers, 0-100 ms: CPU time of the process".to_string(),
-            ),
-        ])
-        .collect();
-    table(&rows, entries, results, &mut out);
+    table(&per_operation_rows(), entries, results, &mut out);
 
     out.push_str("### Memory\n\nPeak heap bytes above the start of the run, per task, counted by a global allocator in the bench binary (one run, so no spread).\n\n");
     let rows = [
@@ -349,7 +487,6 @@ pub fn charts(results: &Results, dir: &Path) -> std::io::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry::Kind;
     use crate::results::Unit;
     use crate::sample::Summary;
 
@@ -418,6 +555,78 @@ mod tests {
         );
         assert!(page.contains("| 1.10× (≤ 1×) | **no** |"));
         assert!(page.contains("### Goals missed\n\n- yield, 1 task: tuned"));
+    }
+
+    #[test]
+    fn changes_are_whole_percentages_with_a_minus_sign() {
+        assert_eq!(change(100.0, 82.0), "\u{2212}18%");
+        assert_eq!(change(100.0, 105.4), "+5%");
+        assert_eq!(change(100.0, 100.4), "0%");
+        assert_eq!(change(100.0, 99.6), "0%");
+        assert_eq!(change(0.0, 1.0), "0%");
+    }
+
+    #[test]
+    fn the_commit_given_wins_over_git() {
+        let never = || -> Option<String> { panic!("git asked") };
+        assert_eq!(commit(Some("abc".into()), never, never), "abc");
+        let head = || Some("def".to_string());
+        assert_eq!(commit(None, head, || Some(String::new())), "def");
+        assert_eq!(
+            commit(Some(String::new()), head, || Some(" M x".into())),
+            "def (with uncommitted changes)"
+        );
+        assert_eq!(commit(None, || None, || None), "unknown");
+    }
+
+    #[test]
+    fn the_steps_page_compares_each_step_with_the_one_above() {
+        let mut r = Results::default();
+        let ns = |v: &[f64]| Summary::of(v);
+        for (rt, yield_ns, p99, mibps) in [
+            ("base", 100.0, 9.0, 50.0),
+            ("faster", 82.0, 9.0, 60.0),
+            ("tokio", 60.0, 9.0, 70.0),
+            ("smol", 50.0, 9.0, 80.0),
+        ] {
+            r.add(ids::YIELD_ONE, rt, Unit::Time, ns(&[yield_ns, yield_ns]));
+            r.add(ids::OVERSLEEP_P99, rt, Unit::Time, ns(&[p99]));
+            r.add(&suite::echo_id(1000), rt, Unit::MiBps, ns(&[mibps]));
+        }
+        // "later" lacks the measures of the other column.
+        r.add(
+            ids::YIELD_ONE,
+            "later",
+            Unit::Time,
+            ns(&[90.0, 100.0, 110.0]),
+        );
+        let entries = [
+            Entry::new("base", Kind::Stage),
+            Entry::new("faster", Kind::Stage),
+            Entry::new("later", Kind::Stage),
+            Entry::new("unmeasured", Kind::Stage),
+            Entry::new("tokio", Kind::Peer),
+            Entry::new("smol", Kind::Peer),
+        ];
+        let stamp = Stamp {
+            lines: vec!["**Machine**: a test".into()],
+        };
+        let wanted = Filter(vec!["yield/".into(), "echo 1000".into()]);
+        let page = steps(&entries, &r, &wanted, &stamp);
+        assert!(page.starts_with("- **Machine**: a test\n\n"));
+        assert!(page.contains("| step | yield/1 task | io/echo 1000 conns |\n|---|---|---|\n"));
+        assert!(page.contains("| base | 100 ns | 50.0 MiB/s |\n"));
+        assert!(page.contains("| faster | 82.0 ns (\u{2212}18%) | 60.0 MiB/s (+20%) |\n"));
+        assert!(page.contains("| later | 100 ns (+22%) | – |\n"));
+        assert!(page.contains("| *tokio* | 60.0 ns | 70.0 MiB/s |\n"));
+        assert!(
+            !page.contains("unmeasured"),
+            "a row for a runtime not measured"
+        );
+        assert!(!page.contains("p99"), "a column the filter does not want");
+        assert!(page.contains("- io/echo 1000 conns (echo throughput, 1000 connections"));
+        assert!(page.contains("| later | ±5% | – |\n"));
+        assert!(page.contains("| *smol* | ±0% | – |\n"));
     }
 
     #[test]

@@ -142,13 +142,42 @@ impl Config {
 }
 
 /// Which measures to run: all, or those whose id contains one of the words.
+/// A word ending in `$` must end the id: `oversleep$` is the median of
+/// `timers/sleep(1 ms) oversleep`, not its `… oversleep p99`.
 pub struct Filter(pub Vec<String>);
 
 impl Filter {
     /// Whether to run measure `id`.
     pub fn wants(&self, id: &str) -> bool {
-        self.0.is_empty() || self.0.iter().any(|word| id.contains(word.as_str()))
+        self.0.is_empty()
+            || self.0.iter().any(|word| match word.strip_suffix('$') {
+                Some(end) => id.ends_with(end),
+                None => id.contains(word.as_str()),
+            })
     }
+}
+
+/// The entries named in `names`, in that order (`--runtimes`): an unknown
+/// or repeated name is an error that lists the known ones.
+pub fn select(entries: Vec<Entry>, names: &[String]) -> Result<Vec<Entry>, String> {
+    let known = || {
+        entries
+            .iter()
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut chosen = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(format!("runtime {name} named twice"));
+        }
+        match entries.iter().find(|e| e.name == name.as_str()) {
+            Some(e) => chosen.push(e.clone()),
+            None => return Err(format!("no runtime {name}; the runtimes: {}", known())),
+        }
+    }
+    Ok(chosen)
 }
 
 /// Runs the criterion measures on every entry that has them, recording
@@ -287,7 +316,10 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
         }
     }
 
-    if filter.wants(ids::SLEEPERS_WALL) || filter.wants(ids::SLEEPERS_MEM) {
+    if [ids::SLEEPERS_WALL, ids::SLEEPERS_CPU, ids::SLEEPERS_MEM]
+        .iter()
+        .any(|id| filter.wants(id))
+    {
         println!("\n100k sleepers, 0-100 ms (runtimes taking turns)");
         let sleepy: Vec<_> = entries
             .iter()
@@ -327,9 +359,12 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
         }
     }
 
-    if filter.wants(ids::ECHO) {
+    if CONNECTIONS.iter().any(|&n| filter.wants(&echo_id(n))) {
         println!("\n{}", ids::ECHO);
         for conns in CONNECTIONS {
+            if !filter.wants(&echo_id(conns)) {
+                continue;
+            }
             for entry in entries {
                 let Some(echo) = entry.echo else { continue };
                 // ns per round (every connection one message) to MiB/s.
@@ -418,5 +453,43 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
                 results.point(ids::IDLE_FDS, name, n as f64, summary);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Kind;
+
+    fn filter(words: &[&str]) -> Filter {
+        Filter(words.iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn a_filter_matches_words_inside_ids_and_anchored_at_their_end() {
+        assert!(filter(&[]).wants(ids::OVERSLEEP_P99));
+        let f = filter(&["yield/", "oversleep$", "echo 1000"]);
+        assert!(f.wants(ids::YIELD_ONE) && f.wants(ids::YIELD_MANY));
+        assert!(f.wants(ids::OVERSLEEP) && !f.wants(ids::OVERSLEEP_P99));
+        assert!(f.wants(&echo_id(1000)) && !f.wants(&echo_id(10)));
+        assert!(!f.wants(ids::ECHO), "the family alone is no echo measure");
+        assert!(filter(&["io/echo"]).wants(&echo_id(10)));
+        assert!(filter(&["p99$"]).wants(ids::OVERSLEEP_P99));
+    }
+
+    #[test]
+    fn runtimes_are_selected_by_name_in_the_order_given() {
+        let all = || ["a", "b", "c"].map(|n| Entry::new(n, Kind::Stage)).to_vec();
+        let names = |ns: &[&str]| ns.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let chosen = select(all(), &names(&["c", "a"])).unwrap();
+        assert_eq!(
+            chosen.iter().map(|e| e.name).collect::<Vec<_>>(),
+            ["c", "a"]
+        );
+        assert_eq!(
+            select(all(), &names(&["a", "z"])).err().unwrap(),
+            "no runtime z; the runtimes: a, b, c"
+        );
+        assert!(select(all(), &names(&["a", "a"])).is_err());
     }
 }
