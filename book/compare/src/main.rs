@@ -3,7 +3,9 @@
 //! `book/src/performance/` (or DIR). With `--only`, runs the measures whose
 //! id contains one of the words (or ends with it, for a word ending in `$`)
 //! and prints the page instead of writing it. `--runtimes NAME,NAME` runs
-//! only those runtimes, in that order. `--steps FILE` writes, instead of the
+//! only those runtimes, in that order. `--rounds N` takes the criterion and
+//! echo measures in N rounds, the runtimes taking turns (`Config::rounds`).
+//! `--steps FILE` writes, instead of the
 //! results page, the runtimes as steps (a row each, a column per measure,
 //! each cell's change from the step above: `report::steps`) into FILE.
 //! `compare list`: the runtimes and what each can run.
@@ -20,7 +22,7 @@ use compare::suite::{self, Config, Filter};
 use criterion::Criterion;
 
 const USAGE: &str = "usage: compare report [--quick] [--only WORD,WORD] [--runtimes NAME,NAME]
-                      [--out DIR | --steps FILE]
+                      [--rounds N] [--out DIR | --steps FILE]
        compare list
        compare one WORKLOAD RUNTIME [N]   (WORKLOAD: yield, yield-many, spawn-join, spawn-100k,
                                            pool, ping-pong-pair, ping-pong-tcp, sleepers, oversleep)";
@@ -32,6 +34,7 @@ fn main() {
     let mut out = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../src/performance"));
     let mut runtimes: Option<Vec<String>> = None;
     let mut steps: Option<PathBuf> = None;
+    let mut rounds = None;
     match args.next().as_deref() {
         Some("report") => {}
         Some("list") => return list(),
@@ -51,8 +54,15 @@ fn main() {
                 runtimes = Some(names.split(',').map(str::to_string).collect());
             }
             "--steps" => steps = Some(args.next().unwrap_or_else(|| fail(USAGE)).into()),
+            "--rounds" => {
+                let n = args.next().and_then(|n| n.parse::<usize>().ok());
+                rounds = Some(n.filter(|&n| n > 0).unwrap_or_else(|| fail(USAGE)));
+            }
             _ => fail(USAGE),
         }
+    }
+    if let Some(rounds) = rounds {
+        config.rounds = rounds;
     }
 
     let entries = match &runtimes {

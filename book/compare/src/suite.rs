@@ -107,6 +107,24 @@ pub struct Config {
     pub oversleep_samples: usize,
     /// 100k-sleeper runs per runtime (and timer-growth samples per size).
     pub sleeper_samples: usize,
+    /// Rounds of the criterion and echo measures (`--rounds`): with more
+    /// than one, the runtimes take turns, a round at a time, each round
+    /// getting its share of the warm-up, measurement time and echo samples
+    /// (and criterion's `sample_size` samples), so that a disturbance of
+    /// the shared machine hits them alike; every other round runs them in
+    /// reverse order, so that a drift does too.
+    pub rounds: usize,
+}
+
+/// The order of `n` runtimes taking turns in round `round`, as indices: as
+/// given on even rounds, reversed on odd ones, so that a drift of the
+/// machine during the rounds hits the first and the last alike.
+pub fn in_turn(n: usize, round: usize) -> Vec<usize> {
+    let mut turn: Vec<usize> = (0..n).collect();
+    if round % 2 == 1 {
+        turn.reverse();
+    }
+    turn
 }
 
 impl Config {
@@ -122,6 +140,7 @@ impl Config {
             },
             oversleep_samples: 500,
             sleeper_samples: 9,
+            rounds: 1,
         }
     }
 
@@ -137,6 +156,7 @@ impl Config {
             },
             oversleep_samples: 200,
             sleeper_samples: 3,
+            rounds: 1,
         }
     }
 }
@@ -189,45 +209,55 @@ pub fn run_criterion(
     filter: &Filter,
     results: &mut Results,
 ) {
+    let rounds = config.rounds.max(1);
     for bench in benches() {
         if !filter.wants(bench.id) {
             continue;
         }
-        let mut group = c.benchmark_group(bench.id);
-        group.sampling_mode(SamplingMode::Flat);
-        group.sample_size(if bench.slow { 10 } else { config.sample_size });
-        group.warm_up_time(config.warm_up);
-        group.measurement_time(if bench.slow {
-            config.measurement * 2
-        } else {
-            config.measurement
-        });
-        group.throughput(Throughput::Elements(bench.per_iter));
-        for entry in entries {
-            let Some(workload) = (bench.workload)(entry) else {
-                continue;
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); entries.len()];
+        for round in 0..rounds {
+            let mut group = if rounds == 1 {
+                c.benchmark_group(bench.id)
+            } else {
+                c.benchmark_group(format!("{} (round {} of {rounds})", bench.id, round + 1))
             };
-            let recorded = RefCell::new(Vec::new());
-            group.bench_function(entry.name, |b| {
-                b.iter_custom(|iters| {
-                    let took = workload(iters);
-                    recorded.borrow_mut().push((iters, took));
-                    took
-                })
+            group.sampling_mode(SamplingMode::Flat);
+            group.sample_size(if bench.slow { 10 } else { config.sample_size });
+            group.warm_up_time(config.warm_up / rounds as u32);
+            group.measurement_time(if bench.slow {
+                config.measurement * 2 / rounds as u32
+            } else {
+                config.measurement / rounds as u32
             });
-            // Warm-up runs come first; the last `sample_size` are the samples.
-            let recorded = recorded.into_inner();
-            let n = (if bench.slow { 10 } else { config.sample_size }).min(recorded.len());
-            if n == 0 {
-                continue; // filtered out by criterion's own arguments
+            group.throughput(Throughput::Elements(bench.per_iter));
+            for i in in_turn(entries.len(), round) {
+                let entry = &entries[i];
+                let Some(workload) = (bench.workload)(entry) else {
+                    continue;
+                };
+                let recorded = RefCell::new(Vec::new());
+                group.bench_function(entry.name, |b| {
+                    b.iter_custom(|iters| {
+                        let took = workload(iters);
+                        recorded.borrow_mut().push((iters, took));
+                        took
+                    })
+                });
+                // Warm-up runs come first; the last `sample_size` are the samples.
+                let recorded = recorded.into_inner();
+                let n = (if bench.slow { 10 } else { config.sample_size }).min(recorded.len());
+                samples[i].extend(recorded[recorded.len() - n..].iter().map(|&(iters, took)| {
+                    took.as_nanos() as f64 / (iters * bench.per_iter) as f64
+                }));
             }
-            let samples: Vec<f64> = recorded[recorded.len() - n..]
-                .iter()
-                .map(|&(iters, took)| took.as_nanos() as f64 / (iters * bench.per_iter) as f64)
-                .collect();
-            results.add(bench.id, entry.name, Unit::Time, Summary::of(&samples));
+            group.finish();
         }
-        group.finish();
+        for (entry, samples) in entries.iter().zip(samples) {
+            if !samples.is_empty() {
+                // (Empty: no workload, or filtered out by criterion's own arguments.)
+                results.add(bench.id, entry.name, Unit::Time, Summary::of(&samples));
+            }
+        }
     }
 }
 
@@ -289,7 +319,8 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
 
     // The goals compare these across runtimes, and one run lasts long
     // enough for the shared machine to change under it: the runtimes take
-    // turns, a round at a time, so that a disturbance hits them alike.
+    // turns, a round at a time (`in_turn`), so that a disturbance hits them
+    // alike.
     if filter.wants(ids::OVERSLEEP) {
         println!("\n{} (runtimes taking turns)", ids::OVERSLEEP);
         const ROUNDS: usize = 5;
@@ -298,8 +329,9 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
             .filter_map(|e| Some((e.name, e.oversleep?)))
             .collect();
         let mut late = vec![Vec::new(); sleepy.len()];
-        for _ in 0..ROUNDS {
-            for (i, (_, oversleep)) in sleepy.iter().enumerate() {
+        for round in 0..ROUNDS {
+            for i in in_turn(sleepy.len(), round) {
+                let (_, oversleep) = sleepy[i];
                 let per_round = config.oversleep_samples.div_ceil(ROUNDS);
                 late[i].extend(oversleep(per_round).iter().map(|d| d.as_nanos() as f64));
             }
@@ -329,8 +361,9 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
             sleepers(N, SPAN); // warm-up: lazily built timers, reactors
         }
         let mut runs = vec![Vec::new(); sleepy.len()];
-        for _ in 0..config.sleeper_samples {
-            for (i, (_, sleepers)) in sleepy.iter().enumerate() {
+        for round in 0..config.sleeper_samples {
+            for i in in_turn(sleepy.len(), round) {
+                let (_, sleepers) = sleepy[i];
                 runs[i].push(sleepers(N, SPAN));
             }
         }
@@ -361,16 +394,32 @@ pub fn run_custom(entries: &[Entry], config: &Config, filter: &Filter, results: 
 
     if CONNECTIONS.iter().any(|&n| filter.wants(&echo_id(n))) {
         println!("\n{}", ids::ECHO);
+        let rounds = config.rounds.max(1);
+        let share = Plan {
+            samples: plan.samples.div_ceil(rounds),
+            ..plan
+        };
         for conns in CONNECTIONS {
             if !filter.wants(&echo_id(conns)) {
                 continue;
             }
-            for entry in entries {
-                let Some(echo) = entry.echo else { continue };
-                // ns per round (every connection one message) to MiB/s.
-                let bytes = (conns * work::ECHO_MESSAGE) as f64;
-                let mibps = |ns: f64| bytes / (ns / 1e9) / (1024.0 * 1024.0);
-                let summary = Summary::of(&echo(conns, plan)).map(mibps);
+            let mut samples: Vec<Vec<f64>> = vec![Vec::new(); entries.len()];
+            for round in 0..rounds {
+                for i in in_turn(entries.len(), round) {
+                    let Some(echo) = entries[i].echo else {
+                        continue;
+                    };
+                    samples[i].extend(echo(conns, if rounds == 1 { plan } else { share }));
+                }
+            }
+            // ns per round (every connection one message) to MiB/s.
+            let bytes = (conns * work::ECHO_MESSAGE) as f64;
+            let mibps = |ns: f64| bytes / (ns / 1e9) / (1024.0 * 1024.0);
+            for (entry, samples) in entries.iter().zip(samples) {
+                if samples.is_empty() {
+                    continue;
+                }
+                let summary = Summary::of(&samples).map(mibps);
                 results.add(&echo_id(conns), entry.name, Unit::MiBps, summary);
                 results.point(ids::ECHO, entry.name, conns as f64, summary);
             }
@@ -475,6 +524,14 @@ mod tests {
         assert!(!f.wants(ids::ECHO), "the family alone is no echo measure");
         assert!(filter(&["io/echo"]).wants(&echo_id(10)));
         assert!(filter(&["p99$"]).wants(ids::OVERSLEEP_P99));
+    }
+
+    #[test]
+    fn rounds_take_turns_forward_then_backward() {
+        assert_eq!(in_turn(3, 0), [0, 1, 2]);
+        assert_eq!(in_turn(3, 1), [2, 1, 0]);
+        assert_eq!(in_turn(3, 2), [0, 1, 2]);
+        assert!(in_turn(0, 1).is_empty());
     }
 
     #[test]
