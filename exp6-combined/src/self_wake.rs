@@ -58,8 +58,10 @@ pub struct SelfWakeBytes {
 /// `poll(2)`, so the count stays far below the number of wakes: the demo
 /// prints it, and the tests check it.
 pub fn self_wake_bytes() -> SelfWakeBytes {
-    // Drained first: a byte drained after this load was written before the
-    // next, so the counts never show more bytes drained than written.
+    // Drained first, so that a byte drained between the two loads is
+    // counted as written too: the counts are meant never to show more bytes
+    // drained than written. (They are statistics, loaded `Relaxed`, not a
+    // protocol: nothing relies on them.)
     let drained = DRAINED.load(Ordering::Relaxed);
     SelfWakeBytes {
         written: WRITTEN.load(Ordering::Relaxed),

@@ -130,7 +130,7 @@ fn demo() -> ExitCode {
          of each wave only), every echo checksummed on the thread pool, and a ticker every \
          {TICK:?}. Watch the ticks keep time while one poll(2) waits for sockets, timers and \
          pool workers at once: a worker that finds the loop parked there writes a byte to the \
-         self-wake socket, so the bytes are far fewer than the pool jobs."
+         self-wake socket, at most one per park, so the bytes are fewer than the wakes."
     );
     let start = Instant::now();
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen on a free loopback port");
