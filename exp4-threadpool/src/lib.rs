@@ -10,9 +10,11 @@
 //! blocks on the ready queue, until a task is woken or the next timer is due.
 //!
 //! This is the Python experiment's `ThreadPoolExecutor`: the coroutine yields
-//! a function, the scheduler submits it to the executor, and between passes
-//! it calls `concurrent.futures.wait` on the running jobs with the next
-//! timer's deadline as timeout.
+//! a function, the scheduler submits it to the executor, and between passes,
+//! while jobs are in flight, it calls `concurrent.futures.wait` on them with
+//! `FIRST_COMPLETED` and a timeout of zero if a coroutine is still runnable,
+//! else the time to the earliest wake-up (and `time.sleep` when no job is in
+//! flight).
 
 #![forbid(unsafe_code)]
 

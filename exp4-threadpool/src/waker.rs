@@ -22,8 +22,8 @@ use crate::trace::trace;
 #[derive(Default)]
 pub(crate) struct ReadyQueue {
     state: Mutex<ReadyState>,
-    /// Notified when a task is queued or a pool job finishes while the
-    /// scheduler waits.
+    /// Notified by the first change (a task queued, a pool job finished)
+    /// after the scheduler starts waiting.
     wake_up: Condvar,
 }
 
@@ -86,7 +86,8 @@ impl ReadyQueue {
     /// Every look happens under the lock, and [`Condvar::wait`] lets go of
     /// it only as it starts blocking. A wake or a finished job needs the lock
     /// too, so it comes before the look or after the wait has begun, and
-    /// then it sees `waiting` and notifies: no wake-up is lost.
+    /// then it finds `waiting` up and notifies, or down because an earlier
+    /// change of this wait has notified already: no wake-up is lost.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
         let mut state = self.state.lock().unwrap();
         let can_wake = loop {

@@ -94,7 +94,8 @@ impl ReadyQueue {
     ///
     /// The look at the queue and the park are one step under the lock, and
     /// a wake needs the lock too: it comes before, and the look sees its
-    /// task, or after, and it sees the scheduler parked and writes the byte.
+    /// task, or after, and it finds `parked` up and writes the byte, or down
+    /// because an earlier change of this park has written it already.
     pub(crate) fn park(&self) -> Option<usize> {
         let mut state = self.state.lock().unwrap();
         if !state.ids.is_empty() {
