@@ -7,7 +7,6 @@
 //! chapter does).
 
 use std::collections::VecDeque;
-use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
@@ -27,10 +26,10 @@ impl ReadyQueue {
         self.ids.lock().unwrap().push_back(id);
     }
 
-    /// Takes every queued id, in the order they were woken: one lock per
-    /// pass, not one per task.
-    pub(crate) fn take_all(&self) -> VecDeque<TaskId> {
-        mem::take(&mut *self.ids.lock().unwrap())
+    /// Moves every queued id, in the order they were woken, to the end of
+    /// `pass`: one lock per pass, not one per task.
+    pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
+        pass.append(&mut self.ids.lock().unwrap());
     }
 }
 

@@ -60,10 +60,10 @@ impl ReadyQueue {
         self.changed(state);
     }
 
-    /// Takes every queued id, in the order they were woken: one lock per
-    /// pass, not one per task.
-    pub(crate) fn take_all(&self) -> VecDeque<TaskId> {
-        mem::take(&mut self.state.lock().unwrap().ids)
+    /// Moves every queued id, in the order they were woken, to the end of
+    /// `pass`: one lock per pass, not one per task.
+    pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
+        pass.append(&mut self.state.lock().unwrap().ids);
     }
 
     /// Counts a pool job as in flight.

@@ -43,7 +43,7 @@ mod trace;
 mod waker;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -196,6 +196,10 @@ struct Scheduler {
     /// The scheduler parks there before `poll(2)`, so that a wake from
     /// another thread writes the byte that ends it.
     ready: Arc<ReadyQueue>,
+    /// The ids of the tasks this pass polls. It is a field rather than a
+    /// local so that one buffer serves every pass, and a pass costs no
+    /// allocation.
+    pass: VecDeque<TaskId>,
     /// The id the next task gets.
     next_id: TaskId,
     /// What futures reach through [`CURRENT`].
@@ -226,6 +230,7 @@ impl Scheduler {
         Scheduler {
             tasks: HashMap::new(),
             ready,
+            pass: VecDeque::new(),
             next_id: 0,
             shared,
         }
@@ -272,8 +277,8 @@ impl Scheduler {
             self.wake_due_timers();
             // One pass polls the tasks woken so far; a task woken during the
             // pass (a yield, say) waits for the next one, behind them.
-            let pass = self.ready.take_all();
-            if pass.is_empty() {
+            self.ready.take_all(&mut self.pass);
+            if self.pass.is_empty() {
                 self.idle();
                 polled = true;
                 continue;
@@ -282,7 +287,7 @@ impl Scheduler {
                 self.check_io();
             }
             polled = false;
-            for id in pass {
+            while let Some(id) = self.pass.pop_front() {
                 self.poll_task(id);
             }
         }

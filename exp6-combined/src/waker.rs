@@ -68,10 +68,10 @@ impl ReadyQueue {
         self.changed(state);
     }
 
-    /// Takes every queued id, in the order they were woken: one lock per
-    /// pass, not one per task.
-    pub(crate) fn take_all(&self) -> VecDeque<TaskId> {
-        mem::take(&mut self.state.lock().unwrap().ids)
+    /// Moves every queued id, in the order they were woken, to the end of
+    /// `pass`: one lock per pass, not one per task.
+    pub(crate) fn take_all(&self, pass: &mut VecDeque<TaskId>) {
+        pass.append(&mut self.state.lock().unwrap().ids);
     }
 
     /// Counts a pool job as in flight.
@@ -158,16 +158,17 @@ mod tests {
     fn wakes_write_only_when_parked_and_once_per_park() {
         let self_wake = Arc::new(SelfWake::new().unwrap());
         let ready = ReadyQueue::new(self_wake.clone());
+        let mut pass = VecDeque::new();
         ready.push(0);
         assert_eq!(self_wake.drain(), 0, "a wake with the scheduler running");
         assert_eq!(ready.park(), None, "parked with a task queued");
-        ready.take_all();
+        ready.take_all(&mut pass);
         assert_eq!(ready.park(), Some(0));
         for id in 0..1000 {
             ready.push(id);
         }
         assert_eq!(self_wake.drain(), 1, "1000 wakes during one park");
-        ready.take_all();
+        ready.take_all(&mut pass);
         ready.park();
         ready.unpark();
         ready.push(0);
