@@ -8,7 +8,7 @@ use std::path::Path;
 
 use book::diff::{FragmentKind, stage_fragments};
 use book::markdown::fenced_body;
-use book::stages::STAGES;
+use book::stages::{STAGES, dir_of};
 
 /// `(first, count)` of a `@@` header side: `-12,3`, `+7`, `-4,0`.
 fn header_range(side: &str) -> (usize, usize) {
@@ -99,8 +99,9 @@ fn hunks_turn_each_parent_file_into_the_child_file() {
                 })
                 .map(|f| fenced_body(&f.markdown).unwrap())
                 .collect();
-            let old = fs::read_to_string(root.join(parent).join(source)).unwrap_or_default();
-            let new = fs::read_to_string(root.join(stage.krate).join(source)).unwrap_or_default();
+            let old =
+                fs::read_to_string(root.join(dir_of(parent)).join(source)).unwrap_or_default();
+            let new = fs::read_to_string(root.join(stage.dir).join(source)).unwrap_or_default();
             assert_eq!(apply(&old, &hunks), new, "{}/{source}", stage.krate);
         }
     }
@@ -118,8 +119,8 @@ fn hunks_against_another_crate_turn_its_file_into_the_child_file() {
                 .filter(|f| f.name.starts_with(&prefix) && f.source == also.path)
                 .map(|f| fenced_body(&f.markdown).unwrap())
                 .collect();
-            let old = fs::read_to_string(root.join(also.from).join(also.path)).unwrap();
-            let new = fs::read_to_string(root.join(stage.krate).join(also.path)).unwrap();
+            let old = fs::read_to_string(root.join(dir_of(also.from)).join(also.path)).unwrap();
+            let new = fs::read_to_string(root.join(stage.dir).join(also.path)).unwrap();
             assert_eq!(
                 apply(&old, &hunks),
                 new,
@@ -144,7 +145,7 @@ fn new_file_pieces_are_the_file_at_their_captions_line_numbers() {
             .collect();
         sources.dedup();
         for source in sources {
-            let text = fs::read_to_string(Path::new(&root).join(stage.krate).join(source)).unwrap();
+            let text = fs::read_to_string(Path::new(&root).join(stage.dir).join(source)).unwrap();
             let lines: Vec<&str> = text.lines().collect();
             let mut covered = vec![false; lines.len()];
             // Only the pieces: a file new since the parent may also have a

@@ -245,10 +245,11 @@ fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<u
 
 /// The calling thread's timers made exact for as long as this lives.
 ///
-/// The kernel lets a thread's `poll(2)` timeout end up to its "timer slack"
-/// late (50 µs by default), to batch wake-ups and save power. A scheduler
-/// whose `sleep(1 ms)` should end after 1 ms, not 1.05, asks for a slack of
-/// 1 ns, and gives the old one back when `run` ends.
+/// The kernel lets a thread's `poll(2)` timeout end late, by up to the
+/// larger of the thread's "timer slack" (50 µs by default) and a thousandth
+/// of the timeout, to batch wake-ups and save power. A scheduler whose
+/// `sleep(1 ms)` should end after 1 ms, not 1.05, asks for a slack of 1 ns,
+/// and gives the old one back when `run` ends.
 pub(crate) struct ExactTimers {
     /// The slack before, in nanoseconds.
     previous: libc::c_ulong,

@@ -24,8 +24,7 @@ use crate::{TaskId, try_with_current};
 
 /// How long the scheduler watches the queue before it parks, while a pool
 /// job is in flight: a few times what it costs a thread to sleep in the
-/// kernel and be woken (5-10 µs on the virtual machine of the performance
-/// chapter).
+/// kernel and be woken again.
 const SPIN: Duration = Duration::from_micros(50);
 
 /// The ids of tasks that were woken and not yet polled, and what the
