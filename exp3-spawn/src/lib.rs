@@ -257,10 +257,9 @@ impl Scheduler {
 
     /// Wakes the tasks whose timers are due.
     fn wake_due_timers(&self) {
-        let now = Instant::now();
         loop {
             // Release the borrow before waking: a waker may run any code.
-            let due = self.shared.timers.borrow_mut().pop_due(now);
+            let due = self.shared.timers.borrow_mut().pop_due();
             let Some(waker) = due else { break };
             trace!("timer due");
             waker.wake();

@@ -361,13 +361,9 @@ impl Scheduler {
 
     /// Wakes the tasks whose timers are due.
     fn wake_due_timers(&self) {
-        if self.shared.timers.borrow().is_empty() {
-            return; // no clock read when nobody sleeps
-        }
-        let now = Instant::now();
         loop {
             // Release the borrow before waking: a waker may run any code.
-            let due = self.shared.timers.borrow_mut().pop_due(now);
+            let due = self.shared.timers.borrow_mut().pop_due();
             let Some(waker) = due else { break };
             trace!("timer due");
             waker.wake();
