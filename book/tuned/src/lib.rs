@@ -59,7 +59,7 @@ use reactor::{ExactTimers, Reactor};
 use self_wake::SelfWake;
 use timer::Timers;
 use trace::trace;
-use waker::{ReadyQueue, TaskWaker};
+use waker::{ReadyQueue, SPIN, TaskWaker};
 
 pub use join::{JoinHandle, spawn};
 pub use pool::spawn_blocking;
@@ -386,10 +386,13 @@ impl Scheduler {
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
         let deadline = self.shared.timers.borrow().next_deadline();
-        // A job in flight may finish within microseconds, and parking now
-        // would cost more than that: watch the queue for a moment first.
+        // A job in flight may finish within microseconds, and a timer may be
+        // due as soon, and parking now would cost more than that: watch the
+        // queue and the clock for a moment first.
         if self.shared.ready.spin(deadline) {
-            trace!("idle: a task was woken while the scheduler spun: no poll(2)");
+            trace!(
+                "idle: a task was woken or a timer fell due while the scheduler spun: no poll(2)"
+            );
             return;
         }
         // The ready queue was empty a moment ago, but a pool worker may have
@@ -412,7 +415,9 @@ impl Scheduler {
                 self.tasks.len()
             );
         }
-        self.wait_for_io(deadline);
+        // The kernel ends a sleep tens of microseconds late: ask it to end
+        // this one a spin early, and spin the rest of the way (above).
+        self.wait_for_io(deadline.map(|deadline| deadline.checked_sub(SPIN).unwrap_or(deadline)));
     }
 
     /// Calls `poll(2)` with `deadline` as the timeout (none: wait for an fd),

@@ -24,8 +24,9 @@ use crate::{TaskId, try_with_current};
 
 /// How long the scheduler watches the queue before it parks, while a pool
 /// job is in flight: a few times what it costs a thread to sleep in the
-/// kernel and be woken again.
-const SPIN: Duration = Duration::from_micros(50);
+/// kernel and be woken again. Also how early it asks the kernel to wake it
+/// for a timer, since the kernel wakes a sleeper about that late.
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
 
 /// The ids of tasks that were woken and not yet polled, and what the
 /// scheduler needs to know to wait for more.
@@ -106,20 +107,24 @@ impl ReadyQueue {
         self.changed(state);
     }
 
-    /// While a pool job is in flight, watches the queue for up to [`SPIN`]
-    /// (and not past `deadline`), giving the CPU away at each turn, and
-    /// returns `true` as soon as a task is queued, `false` if none was.
+    /// While a pool job is in flight, or the earliest timer is due within
+    /// [`SPIN`], watches the queue for up to [`SPIN`] (and not past
+    /// `deadline`), giving the CPU away at each turn. Returns `true` as soon
+    /// as a task is queued or `deadline` has passed, `false` if neither came.
     ///
     /// A short job finishes within microseconds. If the scheduler parked
     /// meanwhile, the worker's wake would pay for a write to the self-wake,
     /// and the scheduler for falling asleep in `poll(2)` and being scheduled
     /// again: more than the job itself. Spinning keeps both threads awake
-    /// for the round trip.
+    /// for the round trip. For a timer, the scheduler has slept in `poll(2)`
+    /// until [`SPIN`] before its deadline, and spins the rest of the way:
+    /// the kernel would have woken it tens of microseconds late.
     pub(crate) fn spin(&self, deadline: Option<Instant>) -> bool {
-        if self.state.lock().unwrap().jobs_in_flight == 0 {
+        let until = Instant::now() + SPIN;
+        let timer_due_soon = deadline.is_some_and(|deadline| deadline <= until);
+        if !timer_due_soon && self.state.lock().unwrap().jobs_in_flight == 0 {
             return false;
         }
-        let until = Instant::now() + SPIN;
         let until = deadline.map_or(until, |deadline| deadline.min(until));
         loop {
             // The flag, not the lock: a pushing worker never waits for us.
@@ -127,8 +132,12 @@ impl ReadyQueue {
                 return true;
             }
             // The model check looks once: it cannot follow the clock.
-            if cfg!(loom) || Instant::now() >= until {
+            if cfg!(loom) {
                 return false;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return deadline.is_some_and(|deadline| now >= deadline);
             }
             thread::yield_now();
         }
