@@ -11,11 +11,16 @@
 //!
 //! `cargo run -p book -- generate` writes them; `cargo run -p book -- check`
 //! and `cargo test -p book` check them.
+//!
+//! `cargo run -p book -- timeline TRACE_FILE` draws an `EXP_TRACE=1` trace
+//! ([`trace`] reads its lines) as an SVG timeline: [`timeline`].
 
 pub mod diff;
 pub mod markdown;
 pub mod split;
 pub mod stages;
+pub mod timeline;
+pub mod trace;
 pub mod transcript;
 
 use std::collections::{BTreeMap, BTreeSet};
