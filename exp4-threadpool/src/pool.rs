@@ -48,7 +48,7 @@ struct Workers {
     /// The sending end of the job queue; dropping it stops the workers once
     /// the queue is empty.
     jobs: Sender<(JobId, Job)>,
-    /// The worker threads, to join.
+    /// The worker threads, to join; none if the system refused them all.
     threads: Vec<thread::JoinHandle<()>>,
 }
 
@@ -63,11 +63,20 @@ impl Pool {
         }
     }
 
-    /// Queues `job` for the workers, starting them if it is the run's first.
+    /// Queues `job` for the workers, starting them if it is the run's first;
+    /// runs it at once if no worker could be started.
     fn submit(&self, job: Job) {
         let mut workers = self.workers.borrow_mut();
         let workers = workers.get_or_insert_with(|| self.start());
         let id = self.next_job.replace(self.next_job.get() + 1);
+        if workers.threads.is_empty() {
+            // Every task waits meanwhile, but the run goes on.
+            trace!("pool: no worker thread, job {id} runs on the scheduler's thread");
+            if let Some(waker) = job() {
+                waker.wake();
+            }
+            return;
+        }
         // Counted before it is queued, so that it is in flight before a
         // worker can finish it.
         self.ready.job_queued();
@@ -78,17 +87,19 @@ impl Pool {
             .expect("the pool's workers stopped while it had jobs to give");
     }
 
-    /// Starts the worker threads.
+    /// Starts the worker threads, up to the first that the system refuses
+    /// (a limit on threads or memory): the pool makes do with fewer.
     fn start(&self) -> Workers {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let threads: Vec<_> = (0..worker_count())
-            .map(|index| {
+            .map_while(|index| {
                 let queue = queue.clone();
                 let ready = self.ready.clone();
                 thread::Builder::new()
                     .name(format!("exp4-pool-{index}"))
                     .spawn(move || work(index, &queue, &ready))
-                    .expect("`spawn_blocking` could not start a pool thread")
+                    .inspect_err(|error| trace!("pool: could not start a worker thread: {error}"))
+                    .ok()
             })
             .collect();
         trace!("pool: started {} worker threads", threads.len());
@@ -140,6 +151,13 @@ fn work(index: usize, queue: &Receiver<(JobId, Job)>, ready: &ReadyQueue) {
 /// that does nothing until polled. Dropping the future after that does not
 /// stop the job: it runs to the end, wakes nobody, and its output is
 /// dropped; `run` returns only once it is done.
+///
+/// The run's first job starts the pool's threads, one per CPU and at least
+/// two. If the system refuses some (a limit on threads or memory, such as
+/// `RLIMIT_NPROC`), the pool runs with those it could start, for the rest of
+/// the run. If it could start none, each job runs on the scheduler's thread
+/// when first polled, and every task waits until it is done: slower, but
+/// the run goes on. `EXP_TRACE=1` shows which.
 ///
 /// # Panics
 ///
