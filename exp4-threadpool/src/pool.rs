@@ -48,6 +48,8 @@ struct Workers {
     /// The sending end of the job queue; dropping it stops the workers once
     /// the queue is empty.
     jobs: Sender<(JobId, Job)>,
+    /// A receiving end of the job queue, for [`Pool::join`] to empty it.
+    queue: Receiver<(JobId, Job)>,
     /// The worker threads, to join; none if the system refused them all.
     threads: Vec<thread::JoinHandle<()>>,
 }
@@ -103,18 +105,33 @@ impl Pool {
             })
             .collect();
         trace!("pool: started {} worker threads", threads.len());
-        Workers { jobs, threads }
+        Workers {
+            jobs,
+            queue,
+            threads,
+        }
     }
 
-    /// Closes the job queue and joins the workers, once they have finished
-    /// every job queued so far, whether or not anyone still awaits it (as
-    /// Python's `executor.shutdown(wait=True)`). Does nothing if no job ever
-    /// started them.
+    /// Closes the job queue, drops the jobs no worker has started, and joins
+    /// the workers once they have finished the jobs they are running (as
+    /// Python's `executor.shutdown(wait=True, cancel_futures=True)`). The
+    /// scheduler calls it when its tasks are gone, and with them every future
+    /// that could await a job. Does nothing if no job ever started the pool.
     pub(crate) fn join(&self) {
-        let Some(Workers { jobs, threads }) = self.workers.take() else {
+        let Some(Workers {
+            jobs,
+            queue,
+            threads,
+        }) = self.workers.take()
+        else {
             return;
         };
         drop(jobs);
+        // Each job is dropped as it is counted.
+        let dropped = queue.try_iter().count();
+        if dropped > 0 {
+            trace!("pool: dropped {dropped} jobs that no worker had started");
+        }
         for worker in threads {
             // A worker catches its jobs' panics, so it exits normally.
             let _ = worker.join();
@@ -150,7 +167,9 @@ fn work(index: usize, queue: &Receiver<(JobId, Job)>, ready: &ReadyQueue) {
 /// The job is queued when the future is first polled, like any Rust future
 /// that does nothing until polled. Dropping the future after that does not
 /// stop the job: it runs to the end, wakes nobody, and its output is
-/// dropped; `run` returns only once it is done.
+/// dropped. When [`run`](crate::run) ends or unwinds, no task is left to
+/// await a job: it waits for the jobs that are running, and drops the jobs
+/// still queued without running them.
 ///
 /// The run's first job starts the pool's threads, one per CPU and at least
 /// two. If the system refuses some (a limit on threads or memory, such as

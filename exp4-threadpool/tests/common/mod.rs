@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::cell::Cell;
+use std::fs;
 use std::future::Future;
 use std::panic;
 use std::pin::Pin;
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::task::{Context, Poll};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use exp4_threadpool::{JoinHandle, run, spawn, spawn_blocking, task, yield_now};
 
@@ -103,4 +104,25 @@ pub fn pile_up_completions(jobs: u64) -> u64 {
         out.set(total);
     })]);
     sum.get()
+}
+
+/// How many threads this process has, as Linux lists them.
+pub fn threads() -> usize {
+    fs::read_dir("/proc/self/task")
+        .expect("read /proc/self/task")
+        .count()
+}
+
+/// The thread count once it has come back down to `expected`, or after a
+/// second. `join` returns as soon as the thread has cleared its id, a moment
+/// before the kernel takes it off the list.
+pub fn threads_settled_to(expected: usize) -> usize {
+    let start = Instant::now();
+    loop {
+        let count = threads();
+        if count <= expected || start.elapsed() > Duration::from_secs(1) {
+            return count;
+        }
+        thread::yield_now();
+    }
 }
