@@ -118,8 +118,9 @@ impl Hasher for TaskIdHasher {
 /// next timer is due.
 ///
 /// A panic in a task unwinds out of `run`, dropping the other tasks. Either
-/// way, `run` returns only once the pool's threads have finished the jobs
-/// handed to them and exited. It panics if it cannot make its self-wake
+/// way, `run` drops the pool jobs not started yet, which no task is left to
+/// await, and returns only once the pool's threads have finished the jobs
+/// they were running and exited. It panics if it cannot make its self-wake
 /// socketpair (when the process is out of file descriptors, say).
 ///
 /// ```
@@ -435,10 +436,10 @@ impl Scheduler {
 
 impl Drop for Scheduler {
     /// Drops the tasks while their futures can still reach the timers and the
-    /// reactor to deregister, joins the pool's threads once they have
-    /// finished the jobs they were given, then leaves [`CURRENT`] empty for
-    /// the next `run`. This also runs when a task's panic unwinds out of
-    /// `run`.
+    /// reactor to deregister, drops the pool's jobs not started and joins its
+    /// threads once they have finished the jobs they were running, then
+    /// leaves [`CURRENT`] empty for the next `run`. This also runs when a
+    /// task's panic unwinds out of `run`.
     fn drop(&mut self) {
         self.tasks.clear();
         self.shared.pool.join();

@@ -48,7 +48,9 @@ struct Workers {
     /// The sending end of the job queue; dropping it stops the workers once
     /// the queue is empty.
     jobs: Sender<(JobId, Job)>,
-    /// The worker threads, to join.
+    /// A receiving end of the job queue, for [`Pool::join`] to empty it.
+    queue: Receiver<(JobId, Job)>,
+    /// The worker threads, to join; none if the system refused them all.
     threads: Vec<thread::JoinHandle<()>>,
 }
 
@@ -63,11 +65,20 @@ impl Pool {
         }
     }
 
-    /// Queues `job` for the workers, starting them if it is the run's first.
+    /// Queues `job` for the workers, starting them if it is the run's first;
+    /// runs it at once if no worker could be started.
     fn submit(&self, job: Job) {
         let mut workers = self.workers.borrow_mut();
         let workers = workers.get_or_insert_with(|| self.start());
         let id = self.next_job.replace(self.next_job.get() + 1);
+        if workers.threads.is_empty() {
+            // Every task waits meanwhile, but the run goes on.
+            trace!("pool: no worker thread, job {id} runs on the scheduler's thread");
+            if let Some(waker) = job() {
+                waker.wake();
+            }
+            return;
+        }
         // Counted before it is queued, so that it is in flight before a
         // worker can finish it.
         self.ready.job_queued();
@@ -78,32 +89,49 @@ impl Pool {
             .expect("the pool's workers stopped while it had jobs to give");
     }
 
-    /// Starts the worker threads.
+    /// Starts the worker threads, up to the first that the system refuses
+    /// (a limit on threads or memory): the pool makes do with fewer.
     fn start(&self) -> Workers {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let threads: Vec<_> = (0..worker_count())
-            .map(|index| {
+            .map_while(|index| {
                 let queue = queue.clone();
                 let ready = self.ready.clone();
                 thread::Builder::new()
                     .name(format!("exp6-pool-{index}"))
                     .spawn(move || work(index, &queue, &ready))
-                    .expect("`spawn_blocking` could not start a pool thread")
+                    .inspect_err(|error| trace!("pool: could not start a worker thread: {error}"))
+                    .ok()
             })
             .collect();
         trace!("pool: started {} worker threads", threads.len());
-        Workers { jobs, threads }
+        Workers {
+            jobs,
+            queue,
+            threads,
+        }
     }
 
-    /// Closes the job queue and joins the workers, once they have finished
-    /// every job queued so far, whether or not anyone still awaits it (as
-    /// Python's `executor.shutdown(wait=True)`). Does nothing if no job ever
-    /// started them.
+    /// Closes the job queue, drops the jobs no worker has started, and joins
+    /// the workers once they have finished the jobs they are running (as
+    /// Python's `executor.shutdown(wait=True, cancel_futures=True)`). The
+    /// scheduler calls it when its tasks are gone, and with them every future
+    /// that could await a job. Does nothing if no job ever started the pool.
     pub(crate) fn join(&self) {
-        let Some(Workers { jobs, threads }) = self.workers.take() else {
+        let Some(Workers {
+            jobs,
+            queue,
+            threads,
+        }) = self.workers.take()
+        else {
             return;
         };
         drop(jobs);
+        // Each job is dropped as it is counted.
+        let dropped = queue.try_iter().count();
+        if dropped > 0 {
+            trace!("pool: dropped {dropped} jobs that no worker had started");
+        }
         for worker in threads {
             // A worker catches its jobs' panics, so it exits normally.
             let _ = worker.join();
@@ -139,7 +167,16 @@ fn work(index: usize, queue: &Receiver<(JobId, Job)>, ready: &ReadyQueue) {
 /// The job is queued when the future is first polled, like any Rust future
 /// that does nothing until polled. Dropping the future after that does not
 /// stop the job: it runs to the end, wakes nobody, and its output is
-/// dropped; `run` returns only once it is done.
+/// dropped. When [`run`](crate::run) ends or unwinds, no task is left to
+/// await a job: it waits for the jobs that are running, and drops the jobs
+/// still queued without running them.
+///
+/// The run's first job starts the pool's threads, one per CPU and at least
+/// two. If the system refuses some (a limit on threads or memory, such as
+/// `RLIMIT_NPROC`), the pool runs with those it could start, for the rest of
+/// the run. If it could start none, each job runs on the scheduler's thread
+/// when first polled, and every task waits until it is done: slower, but
+/// the run goes on. `EXP_TRACE=1` shows which.
 ///
 /// # Panics
 ///

@@ -191,15 +191,22 @@ fn a_spawn_blocking_keeps_the_waker_it_was_last_polled_with() {
 #[test]
 fn a_dropped_spawn_blocking_still_runs_its_job_and_run_waits_for_it() {
     watchdog(30, || {
+        let started = Arc::new(AtomicBool::new(false));
         let ran = Arc::new(AtomicBool::new(false));
-        let flag = ran.clone();
+        let (start, flag) = (started.clone(), ran.clone());
         run(vec![task(async move {
             let mut job = Box::pin(spawn_blocking(move || {
+                start.store(true, Ordering::Relaxed);
                 thread::sleep(50 * MS);
                 flag.store(true, Ordering::Relaxed);
             }));
             assert!(PollOnce(job.as_mut()).await.is_pending());
             drop(job);
+            // A job still queued when run ends is dropped; a running one
+            // is waited for.
+            while !started.load(Ordering::Relaxed) {
+                yield_now().await;
+            }
         })]);
         assert!(
             ran.load(Ordering::Relaxed),

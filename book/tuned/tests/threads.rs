@@ -6,36 +6,14 @@
 
 mod common;
 
-use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{PollOnce, panic_message, watchdog};
+use common::{PollOnce, panic_message, threads, threads_settled_to, watchdog};
 use exp6_tuned::{run, sleep, spawn_blocking, task};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// How many threads this process has, as Linux lists them.
-fn threads() -> usize {
-    fs::read_dir("/proc/self/task")
-        .expect("read /proc/self/task")
-        .count()
-}
-
-/// The thread count once it has come back down to `expected`, or after a
-/// second. `join` returns as soon as the thread has cleared its id, a moment
-/// before the kernel takes it off the list.
-fn threads_settled_to(expected: usize) -> usize {
-    let start = Instant::now();
-    loop {
-        let count = threads();
-        if count <= expected || start.elapsed() > Duration::from_secs(1) {
-            return count;
-        }
-        thread::yield_now();
-    }
-}
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri isolates the program from the host's /proc")]

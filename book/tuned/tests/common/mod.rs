@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::task::{Context, Poll};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use exp6_tuned::net::{TcpListener, TcpStream};
 use exp6_tuned::{JoinHandle, run, spawn, spawn_blocking, task, yield_now};
@@ -121,4 +121,25 @@ pub fn pile_up_completions(jobs: u64) -> u64 {
         out.set(total);
     })]);
     sum.get()
+}
+
+/// How many threads this process has, as Linux lists them.
+pub fn threads() -> usize {
+    fs::read_dir("/proc/self/task")
+        .expect("read /proc/self/task")
+        .count()
+}
+
+/// The thread count once it has come back down to `expected`, or after a
+/// second. `join` returns as soon as the thread has cleared its id, a moment
+/// before the kernel takes it off the list.
+pub fn threads_settled_to(expected: usize) -> usize {
+    let start = Instant::now();
+    loop {
+        let count = threads();
+        if count <= expected || start.elapsed() > Duration::from_secs(1) {
+            return count;
+        }
+        thread::yield_now();
+    }
 }
