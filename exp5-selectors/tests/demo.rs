@@ -182,7 +182,7 @@ fn serve_with_a_bad_setting_says_which_and_exits_with_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(
-            stderr.starts_with(&format!("exp5-selectors: {message}\n")),
+            stderr.starts_with(&format!("{}: {message}\n", env!("CARGO_PKG_NAME"))),
             "{stderr}"
         );
     }
