@@ -162,7 +162,12 @@ fn io(c: &mut Criterion) {
             b.iter(|| {
                 let listener = TcpListener::bind("127.0.0.1:0").unwrap();
                 let addr = listener.local_addr().unwrap();
-                let mut tasks = vec![task(echo::serve(listener, Some(clients), |_| {}))];
+                let mut tasks = vec![task(echo::serve(
+                    listener,
+                    Some(clients),
+                    echo::Config::default(),
+                    |_| {},
+                ))];
                 tasks.extend(
                     (0..clients).map(|id| {
                         task(async move { echo::client(addr, id, ROUNDS).await.unwrap() })

@@ -6,10 +6,14 @@
 //! checksum on the way; the client checks that every message comes back
 //! unchanged.
 
+use std::cell::Cell;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use crate::net::{TcpListener, TcpStream};
@@ -18,8 +22,8 @@ use crate::{sleep, spawn, spawn_blocking, yield_now};
 /// The most one read of a connection takes.
 const BUFFER_SIZE: usize = 16 * 1024;
 
-/// How long the server pauses before it tries to accept again when the
-/// process is out of file descriptors.
+/// How long the server pauses before it tries to accept again after accept
+/// failed.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The jobs the servers of this process have handed to the pool.
@@ -31,74 +35,145 @@ pub fn pool_jobs() -> u64 {
     POOL_JOBS.load(Ordering::Relaxed)
 }
 
+/// How long a connection may wait for its client, unless the [`Config`]
+/// says otherwise.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The file descriptors the default [`Config`] leaves to the rest of the
+/// process: the standard streams, the listener, a client being refused, and
+/// whatever else the program has open.
+const FD_RESERVE: usize = 32;
+
+/// What [`serve`] allows its clients.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// How long a connection may make no progress, neither sending anything
+    /// nor taking its echo, before the server closes it.
+    pub idle_timeout: Duration,
+    /// The most connections open at once. A client that connects while this
+    /// many are open is accepted and closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    /// An idle timeout of 60 s, and as many connections as the process's
+    /// limit on open files (`RLIMIT_NOFILE`) allows, less 32 for the rest of
+    /// the process.
+    fn default() -> Self {
+        Config {
+            idle_timeout: IDLE_TIMEOUT,
+            max_connections: fd_limit().saturating_sub(FD_RESERVE).max(1),
+        }
+    }
+}
+
+/// This process's limit on open files, the soft `RLIMIT_NOFILE`:
+/// `usize::MAX` for none.
+fn fd_limit() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // The crate's other unsafe call, beside poll(2) in reactor.rs.
+    #[allow(unsafe_code)]
+    // SAFETY: `limit` is a live rlimit, which getrlimit fills and nothing
+    // else.
+    let result = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    // It fails only for a bad resource or pointer.
+    if result != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
+        return usize::MAX;
+    }
+    limit.rlim_cur.try_into().unwrap_or(usize::MAX)
+}
+
 /// Accepts connections on `listener` and echoes each in a task of its own,
 /// until `limit` connections have been accepted (forever when `None`). The
 /// connections' tasks go on after it returns, and [`run`](crate::run) waits
 /// for them.
 ///
 /// `log` gets one line for each connection opened, closed (with the bytes'
-/// checksum) or failed, and for each failed accept. Nothing a client sends
-/// can make the server panic or stop: an error ends its own connection, and
-/// nothing else.
+/// checksum), failed or refused, and for the first of a run of failed
+/// accepts. It is called on
+/// the scheduler's thread, so it must return at once: the demo's `serve`
+/// command hands its lines to a thread that prints them, and drops those
+/// that stdout cannot take.
 ///
-/// When the process runs out of file descriptors, accept fails until one is
-/// closed; the server logs that once, then tries again every 100 ms.
-pub async fn serve(listener: TcpListener, limit: Option<usize>, log: impl Fn(&str) + 'static) {
+/// Nothing a client sends and nothing its surroundings do can make the
+/// server panic or stop:
+///
+/// - an error ends its own connection, and nothing else;
+/// - a connection that makes no progress for `config.idle_timeout` is
+///   closed, so idle clients cannot hold every file descriptor;
+/// - while `config.max_connections` are open, a client that connects is
+///   accepted and closed at once, rather than left waiting;
+/// - when accept fails, for want of a file descriptor or for any other
+///   reason, the server logs it once, then tries again every 100 ms until
+///   it succeeds.
+pub async fn serve(
+    listener: TcpListener,
+    limit: Option<usize>,
+    config: Config,
+    log: impl Fn(&str) + 'static,
+) {
     let log = Rc::new(log);
+    let open = Rc::new(Cell::new(0));
     let mut accepted = 0;
-    let mut out_of_fds = false;
+    let mut failing = false;
     while limit.is_none_or(|limit| accepted < limit) {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                out_of_fds = false;
+                failing = false;
                 accepted += 1;
                 let id = accepted;
+                if open.get() >= config.max_connections {
+                    // Dropped, so closed: the client reads the end at once.
+                    log(&format!(
+                        "connection {id} from {peer}: refused, {} open already",
+                        open.get()
+                    ));
+                    continue;
+                }
+                open.set(open.get() + 1);
                 log(&format!("connection {id} from {peer}: open"));
-                let log = log.clone();
+                let (log, open) = (log.clone(), open.clone());
                 // Detached: `run` waits for it all the same.
                 spawn(async move {
-                    match echo(&stream).await {
+                    match echo(&stream, config.idle_timeout).await {
                         Ok((bytes, sum)) => log(&format!(
                             "connection {id}: closed, {bytes} bytes echoed, checksum {sum:016x}"
                         )),
                         Err(err) => log(&format!("connection {id}: closed on error: {err}")),
                     }
+                    open.set(open.get() - 1);
                 });
             }
-            // The connection waits in the listen queue, so the listener stays
-            // readable: without a pause this loop would spin.
-            Err(err) if is_out_of_fds(&err) => {
-                if !out_of_fds {
+            // Whatever the error, trying again at once would likely fail
+            // again. Out of file descriptors, say, the connection waits in
+            // the listen queue, so the listener stays readable: without a
+            // pause this loop would spin, and no other task would run.
+            Err(err) => {
+                if !failing {
                     log(&format!(
                         "accept failed: {err}; trying again every {ACCEPT_BACKOFF:?}"
                     ));
-                    out_of_fds = true;
+                    failing = true;
                 }
                 sleep(ACCEPT_BACKOFF).await;
             }
-            // A connection reset before it was accepted, say: only it is lost.
-            Err(err) => log(&format!("accept failed: {err}")),
         }
     }
 }
 
-/// Whether accept failed for want of a file descriptor or of memory for one:
-/// something that only time, not a retry at once, can cure.
-fn is_out_of_fds(err: &io::Error) -> bool {
-    let errno = err.raw_os_error();
-    [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM]
-        .into_iter()
-        .any(|out_of| errno == Some(out_of))
-}
-
 /// Echoes what `stream` receives until the peer closes its side, then
-/// returns how many bytes it echoed and their checksum.
-async fn echo(stream: &TcpStream) -> io::Result<(u64, u64)> {
+/// returns how many bytes it echoed and their checksum. Waiting longer than
+/// `idle_timeout` for the peer, for bytes to read or for room to write, is
+/// an error.
+async fn echo(stream: &TcpStream, idle_timeout: Duration) -> io::Result<(u64, u64)> {
     let mut buf = vec![0; BUFFER_SIZE];
     let mut echoed = 0;
     let mut sum = CHECKSUM_START;
     loop {
-        let n = stream.read(&mut buf).await?;
+        let n = within(idle_timeout, stream.read(&mut buf)).await?;
         if n == 0 {
             // Closed or half-closed: all it sent is echoed, so close too.
             return Ok((echoed, sum));
@@ -111,13 +186,31 @@ async fn echo(stream: &TcpStream) -> io::Result<(u64, u64)> {
             (buf, sum)
         })
         .await;
-        stream.write_all(&buf[..n]).await?;
+        within(idle_timeout, stream.write_all(&buf[..n])).await?;
         echoed += n as u64;
         // A read that finds data waiting does not return `Pending`: a client
         // that sends without pause would keep this task, and so the thread,
         // to itself. Let the other tasks have a turn.
         yield_now().await;
     }
+}
+
+/// Awaits `op`, unless it is still waiting after `timeout`: then drops it,
+/// which withdraws its registration, and fails with `TimedOut`.
+async fn within<T>(timeout: Duration, op: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    let mut op = pin!(op);
+    let mut timer = pin!(sleep(timeout));
+    // `op` first: one that is done at once never sets the timer.
+    poll_fn(|cx| match op.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(result),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("idle for {timeout:?}"),
+            ))
+        }),
+    })
+    .await
 }
 
 /// The checksum of no bytes.

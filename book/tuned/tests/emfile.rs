@@ -70,7 +70,7 @@ fn out_of_fds_the_server_logs_once_pauses_and_recovers() {
                         files.push(file);
                     }
                 }
-                echo::serve(listener, None, move |line| {
+                echo::serve(listener, None, echo::Config::default(), move |line| {
                     let _ = log_tx.send(line.to_string());
                 })
                 .await

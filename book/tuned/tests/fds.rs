@@ -32,7 +32,12 @@ fn no_fd_is_left_open_after_run() {
         // A server and its clients, and waits abandoned half way.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut tasks = vec![task(echo::serve(listener, Some(20), |_| {}))];
+        let mut tasks = vec![task(echo::serve(
+            listener,
+            Some(20),
+            echo::Config::default(),
+            |_| {},
+        ))];
         tasks.extend(
             (0..20).map(|id| task(async move { echo::client(addr, id, 5).await.unwrap() })),
         );

@@ -47,7 +47,12 @@ fn many_concurrent_clients_are_all_echoed() {
             }
         };
         let ok = Rc::new(Cell::new(0));
-        let mut tasks = vec![task(echo::serve(listener, Some(CLIENTS), log))];
+        let mut tasks = vec![task(echo::serve(
+            listener,
+            Some(CLIENTS),
+            echo::Config::default(),
+            log,
+        ))];
         tasks.extend((0..CLIENTS).map(|id| {
             let ok = ok.clone();
             task(async move {
@@ -407,7 +412,7 @@ fn a_server_and_its_clients_in_one_run_finish() {
             move |line: &str| lines.borrow_mut().push(line.to_string())
         };
         run(vec![
-            task(echo::serve(listener, Some(2), log)),
+            task(echo::serve(listener, Some(2), echo::Config::default(), log)),
             task(async move { echo::client(addr, 0, 3).await.unwrap() }),
             task(async move { echo::client(addr, 1, 3).await.unwrap() }),
         ]);

@@ -376,7 +376,12 @@ fn every_echo_of_many_clients_goes_through_the_pool() {
             }
         };
         let ok = Rc::new(Cell::new(0));
-        let mut tasks = vec![task(echo::serve(listener, Some(CLIENTS), log))];
+        let mut tasks = vec![task(echo::serve(
+            listener,
+            Some(CLIENTS),
+            echo::Config::default(),
+            log,
+        ))];
         tasks.extend((0..CLIENTS).map(|id| {
             let ok = ok.clone();
             task(async move {

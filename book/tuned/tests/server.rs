@@ -2,15 +2,19 @@
 //! at once, resets in the middle of a write, half-closes, connections
 //! dropped before they are accepted. Each runs beside a well-behaved client
 //! that must go on getting correct echoes, and the server must go on
-//! serving.
+//! serving. And against clients that send nothing, clients past the most
+//! connections allowed, and a listener whose every accept fails.
 //!
 //! The server runs in `run` on a thread of its own; the clients are plain
 //! blocking `std::net` sockets on other threads, as real clients would be.
 
 mod common;
 
+use std::fs;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -18,20 +22,32 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
+use exp6_tuned::echo::Config;
 use exp6_tuned::net::TcpListener;
 use exp6_tuned::{echo, run, task};
 
 /// Starts a server that runs until the test binary exits; returns its
 /// address and its log lines.
 fn start_server() -> (SocketAddr, Receiver<String>) {
+    start_server_with(Config::default())
+}
+
+/// Starts a server with `config` that runs until the test binary exits;
+/// returns its address and its log lines.
+fn start_server_with(config: Config) -> (SocketAddr, Receiver<String>) {
     let (addr_tx, addr_rx) = mpsc::channel();
     let (log_tx, log_rx) = mpsc::channel();
     thread::spawn(move || {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         addr_tx.send(listener.local_addr().unwrap()).unwrap();
-        run(vec![task(echo::serve(listener, None, move |line| {
-            let _ = log_tx.send(line.to_string());
-        }))]);
+        run(vec![task(echo::serve(
+            listener,
+            None,
+            config,
+            move |line| {
+                let _ = log_tx.send(line.to_string());
+            },
+        ))]);
     });
     (addr_rx.recv().unwrap(), log_rx)
 }
@@ -233,6 +249,197 @@ fn connections_dropped_before_they_are_served_are_harmless() {
         assert!(
             lines.iter().all(|line| !line.contains("panic")),
             "{lines:?}"
+        );
+        assert!(steady.finish() > 0);
+    });
+}
+
+/// Connects to `addr` and makes one round trip; returns the connection.
+fn connect_and_echo(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(b"TEST00042").unwrap();
+    let mut reply = [0; 9];
+    stream.read_exact(&mut reply).expect("the echo");
+    assert_eq!(&reply, b"TEST00042");
+    stream
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_timeout_and_a_busy_one_is_not() {
+    watchdog(60, || {
+        let idle_timeout = Duration::from_millis(500);
+        let (addr, log) = start_server_with(Config {
+            idle_timeout,
+            ..Config::default()
+        });
+        // A round trip every millisecond or so, for longer than the timeout.
+        let steady = Steady::start(addr);
+        let mut idle = TcpStream::connect(addr).unwrap();
+        let connected = Instant::now();
+        idle.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        // Sends nothing, and waits for the server to close.
+        let mut buf = [0; 16];
+        assert_eq!(idle.read(&mut buf).expect("the end of the stream"), 0);
+        let waited = connected.elapsed();
+        assert!(
+            waited >= idle_timeout && waited < idle_timeout + Duration::from_secs(10),
+            "closed after {waited:?}"
+        );
+        wait_for_log(&log, "connection 2: closed on error: idle for 500ms");
+        let rounds = steady.rounds();
+        thread::sleep(idle_timeout);
+        assert!(steady.rounds() > rounds, "the busy client stalled");
+        // Its echoes all came back: its connection is still open.
+        assert!(steady.finish() > 0);
+    });
+}
+
+#[test]
+fn a_client_that_takes_none_of_its_echo_is_closed_after_the_timeout() {
+    watchdog(60, || {
+        let (addr, log) = start_server_with(Config {
+            idle_timeout: Duration::from_millis(500),
+            ..Config::default()
+        });
+        let stream = TcpStream::connect(addr).unwrap();
+        // Sends without reading, until both directions' buffers are full
+        // and the server waits to write its echo.
+        stream.set_nonblocking(true).unwrap();
+        let chunk = vec![b'w'; 64 << 10];
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(300) {
+            if (&stream).write(&chunk).is_err() {
+                thread::sleep(Duration::from_millis(5));
+            }
+        }
+        wait_for_log(&log, "connection 1: closed on error: idle for 500ms");
+    });
+}
+
+#[test]
+fn past_max_connections_a_client_is_refused_at_once_and_logged() {
+    watchdog(60, || {
+        let (addr, log) = start_server_with(Config {
+            max_connections: 3,
+            ..Config::default()
+        });
+        let mut served: Vec<TcpStream> = (0..3).map(|_| connect_and_echo(addr)).collect();
+        let mut refused = TcpStream::connect(addr).unwrap();
+        refused
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let start = Instant::now();
+        let mut buf = [0; 16];
+        // The end of the stream; or a reset, should the client's write
+        // reach the server first.
+        let _ = refused.write(b"TEST00042");
+        match refused.read(&mut buf) {
+            Ok(0) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("the fourth client got {other:?}"),
+        }
+        let waited = start.elapsed();
+        assert!(waited < Duration::from_secs(5), "refused after {waited:?}");
+        let lines = wait_for_log(&log, "refused");
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .contains("connection 4 from 127.0.0.1:"),
+            "{lines:?}"
+        );
+        assert!(
+            lines.last().unwrap().ends_with("refused, 3 open already"),
+            "{lines:?}"
+        );
+        // Once one closes, a new client is served.
+        drop(served.remove(0));
+        wait_for_log(&log, "connection 1: closed");
+        connect_and_echo(addr);
+        drop(served);
+    });
+}
+
+/// The CPU time the thread whose `/proc/PID/task/TID` folder is `thread`
+/// has used so far, user and system: fields 14 and 15 of its `stat`, in
+/// clock ticks of 10 ms (Linux's `USER_HZ`).
+fn cpu_time(thread: &Path) -> Duration {
+    let stat = fs::read_to_string(thread.join("stat")).unwrap();
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: the 3rd field of the line is the first of these.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+#[test]
+fn a_persistent_accept_error_is_logged_once_and_retried_with_pauses() {
+    watchdog(60, || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The same socket, for shutting it down while the server has it.
+        let same = listener.as_fd().try_clone_to_owned().unwrap();
+        let (thread_tx, thread_rx) = mpsc::channel();
+        let (log_tx, log) = mpsc::channel();
+        thread::spawn(move || {
+            // "PID/task/TID": this thread, the scheduler's.
+            let thread = Path::new("/proc").join(fs::read_link("/proc/thread-self").unwrap());
+            thread_tx.send(thread).unwrap();
+            run(vec![task(echo::serve(
+                listener,
+                None,
+                Config::default(),
+                move |line| {
+                    let _ = log_tx.send(line.to_string());
+                },
+            ))]);
+        });
+        let thread: PathBuf = thread_rx.recv().unwrap();
+        let steady = Steady::start(addr);
+        wait_for_log(&log, "connection 1 from");
+
+        // Shut down, a listening socket stops listening: from then on
+        // accept fails with EINVAL, every time, at once.
+        socket2::SockRef::from(&same)
+            .shutdown(Shutdown::Read)
+            .unwrap();
+        let rounds = steady.rounds();
+        let cpu = cpu_time(&thread);
+        let start = Instant::now();
+        let mut failures = Vec::new();
+        while let Some(left) = Duration::from_secs(1).checked_sub(start.elapsed()) {
+            match log.recv_timeout(left) {
+                Ok(line) if line.contains("accept failed") => failures.push(line),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        let cpu = cpu_time(&thread) - cpu;
+        let elapsed = start.elapsed();
+        assert!(
+            (1..=3).contains(&failures.len()),
+            "{} \"accept failed\" lines in {elapsed:?}, the first {:?}",
+            failures.len(),
+            failures.first()
+        );
+        assert!(failures[0].contains("Invalid argument"), "{failures:?}");
+        // Retrying at once would keep the thread busy all the time.
+        assert!(
+            cpu < Duration::from_millis(250),
+            "the scheduler's thread used {cpu:?} of CPU in {elapsed:?}"
+        );
+        assert!(
+            steady.rounds() > rounds,
+            "no round trip while accept failed"
         );
         assert!(steady.finish() > 0);
     });
