@@ -43,6 +43,9 @@ const TICK: Duration = Duration::from_millis(100);
 /// Where `serve` listens without an ADDR: the original experiment's port.
 const DEFAULT_ADDR: &str = "127.0.0.1:1234";
 
+/// The program's name, for `serve`'s messages.
+const NAME: &str = env!("CARGO_PKG_NAME");
+
 /// How many lines `serve`'s log holds for stdout before it drops them.
 const LOG_QUEUE: usize = 1024;
 
@@ -218,7 +221,7 @@ impl Log {
             // Without the thread, every line is dropped: serving goes on.
             let _ = writeln!(
                 io::stderr(),
-                "exp6-combined: no log: cannot start its thread: {err}"
+                "{NAME}: no log: cannot start its thread: {err}"
             );
         }
         Log {
@@ -282,19 +285,20 @@ fn serve(addr: &str, config: echo::Config) -> ExitCode {
 fn usage() -> String {
     let config = echo::Config::default();
     format!(
-        "usage: exp6-combined          the demo: a server and {CLIENTS} clients in one run
-       exp6-combined serve [ADDR] [--idle-timeout SECS] [--max-connections N]
-
-serve runs the echo server alone on ADDR (default {DEFAULT_ADDR}) until it is
-stopped, and logs each connection to stdout.
+        "usage: {NAME}
+           the demo: a server and {CLIENTS} clients in one run
+       {NAME} serve [ADDR] [--idle-timeout SECS] [--max-connections N]
+           the echo server alone, on ADDR (default {DEFAULT_ADDR}), until it
+           is stopped
   --idle-timeout SECS   close a connection that makes no progress, neither
                         sending nor taking its echo, for SECS seconds
                         (default {})
   --max-connections N   serve at most N connections at once, and close at once
                         a client that connects while N are open (default {}:
                         the limit on open files, `ulimit -n`, less a reserve)
-The log never holds the server up: a line that stdout cannot take at once is
-dropped, and the next line that gets through says how many were.
+  The log of connections goes to stdout, and never holds the server up: a line
+  that stdout cannot take at once is dropped, and the next line that gets
+  through says how many were.
 ",
         config.idle_timeout.as_secs(),
         config.max_connections
@@ -347,7 +351,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(err) => {
-                eprint!("exp6-combined: {err}\n{}", usage());
+                eprint!("{NAME}: {err}\n{}", usage());
                 ExitCode::from(2)
             }
         },

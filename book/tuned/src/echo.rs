@@ -93,10 +93,7 @@ fn fd_limit() -> usize {
 ///
 /// `log` gets one line for each connection opened, closed (with the bytes'
 /// checksum), failed or refused, and for the first of a run of failed
-/// accepts. It is called on
-/// the scheduler's thread, so it must return at once: the demo's `serve`
-/// command hands its lines to a thread that prints them, and drops those
-/// that stdout cannot take.
+/// accepts.
 ///
 /// Nothing a client sends and nothing its surroundings do can make the
 /// server panic or stop:
@@ -108,7 +105,11 @@ fn fd_limit() -> usize {
 ///   accepted and closed at once, rather than left waiting;
 /// - when accept fails, for want of a file descriptor or for any other
 ///   reason, the server logs it once, then tries again every 100 ms until
-///   it succeeds.
+///   it succeeds;
+/// - `log` is called on the scheduler's thread, so it must never wait: the
+///   demo's `serve` command hands its lines to a thread that prints them,
+///   and drops those that stdout cannot take, so that a full or closed
+///   stdout cannot stop the server either.
 pub async fn serve(
     listener: TcpListener,
     limit: Option<usize>,
@@ -165,9 +166,10 @@ pub async fn serve(
 }
 
 /// Echoes what `stream` receives until the peer closes its side, then
-/// returns how many bytes it echoed and their checksum. Waiting longer than
-/// `idle_timeout` for the peer, for bytes to read or for room to write, is
-/// an error.
+/// returns how many bytes it echoed and their checksum.
+///
+/// Waiting longer than `idle_timeout` for the peer, for bytes to read or for
+/// room to write, is an error.
 async fn echo(stream: &TcpStream, idle_timeout: Duration) -> io::Result<(u64, u64)> {
     let mut buf = vec![0; BUFFER_SIZE];
     let mut echoed = 0;
