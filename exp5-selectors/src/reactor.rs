@@ -192,8 +192,7 @@ fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<u
         Some(timespec) => timespec,
         None => std::ptr::null(),
     };
-    // One of the crate's two unsafe calls: lib.rs denies unsafe code
-    // everywhere else.
+    // The crate's only unsafe code: lib.rs denies it everywhere else.
     #[allow(unsafe_code)]
     // SAFETY: `fds` is a live, exclusively borrowed array of `fds.len()`
     // pollfds, which ppoll writes the `revents` of and nothing else;

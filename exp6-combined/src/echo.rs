@@ -7,6 +7,7 @@
 //! unchanged.
 
 use std::cell::Cell;
+use std::fs;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
@@ -67,23 +68,22 @@ impl Default for Config {
     }
 }
 
-/// This process's limit on open files, the soft `RLIMIT_NOFILE`:
-/// `usize::MAX` for none.
+/// This process's limit on open files, the soft `RLIMIT_NOFILE`, as Linux
+/// shows it in `/proc/self/limits`: `usize::MAX` for none, and 1024, the
+/// limit Linux starts a process with, should the file not say.
 fn fd_limit() -> usize {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // The crate's other unsafe call, beside poll(2) in reactor.rs.
-    #[allow(unsafe_code)]
-    // SAFETY: `limit` is a live rlimit, which getrlimit fills and nothing
-    // else.
-    let result = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    // It fails only for a bad resource or pointer.
-    if result != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
-        return usize::MAX;
+    // Read rather than asked for with getrlimit(2), which would take unsafe.
+    // The line is "Max open files  SOFT  HARD  files", SOFT a number or
+    // "unlimited".
+    let limits = fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next());
+    match soft {
+        Some("unlimited") => usize::MAX,
+        soft => soft.and_then(|soft| soft.parse().ok()).unwrap_or(1024),
     }
-    limit.rlim_cur.try_into().unwrap_or(usize::MAX)
 }
 
 /// Accepts connections on `listener` and echoes each in a task of its own,

@@ -28,9 +28,8 @@
 //! Sockets need `libc` and `socket2`, and `poll(2)` is called as Linux's
 //! `ppoll`: this crate is for Linux.
 
-// Calling `poll(2)` and `getrlimit(2)` takes `unsafe`: denied here for the
-// whole crate, and allowed for those two calls alone, in reactor.rs and
-// echo.rs.
+// Calling `poll(2)` takes `unsafe`: denied here for the whole crate, and
+// allowed for that one call alone, in reactor.rs.
 #![deny(unsafe_code)]
 
 pub mod echo;

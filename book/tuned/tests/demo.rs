@@ -169,6 +169,20 @@ fn serve_help_tells_both_settings_and_their_defaults() {
 }
 
 #[test]
+fn the_default_cap_on_connections_is_the_soft_fd_limit_less_32() {
+    // The shell lowers the soft limit on open files to 200, for the demo
+    // alone, then becomes it.
+    let output = Command::new("sh")
+        .args(["-c", "ulimit -S -n 200 && exec \"$0\" serve --help"])
+        .arg(demo().get_program())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("(default 168:"), "{stdout}");
+}
+
+#[test]
 fn serve_with_a_bad_setting_says_which_and_exits_with_2() {
     for (args, message) in [
         (
