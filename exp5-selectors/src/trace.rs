@@ -4,6 +4,7 @@
 //! the `trace!` calls in the hot loop costs next to nothing when tracing is off.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -20,11 +21,14 @@ pub(crate) fn enabled() -> bool {
     start().is_some()
 }
 
-/// Prints one trace line: `[trace   12.345 ms] message`.
+/// Prints one trace line: `[trace   12.345 ms] message`. A line stderr
+/// cannot take, once its reader has gone say, is lost: tracing never stops
+/// the program it traces.
 pub(crate) fn print(message: fmt::Arguments) {
     if let Some(start) = start() {
         let ms = start.elapsed().as_secs_f64() * 1e3;
-        eprintln!("[trace {ms:>9.3} ms] {message}");
+        // `eprintln!` would panic on the error.
+        let _ = writeln!(io::stderr(), "[trace {ms:>9.3} ms] {message}");
     }
 }
 
