@@ -1,5 +1,5 @@
-//! The demo binary, run as a reader would run it: with a trace on a stderr
-//! that cannot take it.
+//! The demo binary, run as a reader would run it: with a stdout nobody
+//! reads, and with a trace on a stderr that cannot take it.
 
 mod common;
 
@@ -47,5 +47,19 @@ fn a_trace_that_stderr_cannot_take_is_lost_and_the_demo_runs_on() {
             .unwrap();
         assert_eq!(traced.status.code(), Some(0), "{traced:?}");
         assert_eq!(unstamped(&traced.stdout), unstamped(&plain.stdout));
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot start a process")]
+fn once_stdout_is_gone_the_demo_finishes_quietly_and_exits_0() {
+    watchdog(60, || {
+        // A reader gone before the first line: the demo takes a fraction of
+        // a millisecond and its lines fit in a pipe, so a reader that went
+        // after the first line would most likely find them all written.
+        let output = demo().stdout(broken_pipe()).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.is_empty(), "{stderr}");
     });
 }

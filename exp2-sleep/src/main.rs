@@ -3,15 +3,26 @@
 //! C1 sleeps 300 ms between its lines, C2 110 ms. While one sleeps the
 //! other runs, and when both sleep the thread sleeps until the next deadline:
 //! the timestamps show who was woken when.
+//!
+//! Once stdout's reader has gone (`| head -n 1`), the demo finishes its work
+//! without printing, and exits with the status it would have had.
 
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use exp2_sleep::{run, sleep, task};
 
+/// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
+/// then the line is lost. `println!` would panic on the error, and a demo
+/// whose output nobody reads has no reason to stop half way.
+fn print(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
+}
+
 /// Prints a line stamped with the milliseconds since `start`.
 fn say(start: Instant, line: &str) {
     let ms = start.elapsed().as_secs_f64() * 1e3;
-    println!("{ms:>8.3} ms  {line}");
+    print(&format!("{ms:>8.3} ms  {line}"));
 }
 
 /// One task of the demo: five lines, with a sleep of `pause` between each.
@@ -26,7 +37,7 @@ async fn worker(name: &'static str, pause: Duration, start: Instant) {
 }
 
 fn main() {
-    println!("exp2-sleep: C1 sleeps 300 ms between lines, C2 110 ms; neither blocks the other.");
+    print("exp2-sleep: C1 sleeps 300 ms between lines, C2 110 ms; neither blocks the other.");
     let start = Instant::now();
     run(vec![
         task(worker("C1", Duration::from_millis(300), start)),

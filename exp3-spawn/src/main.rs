@@ -3,15 +3,26 @@
 //! C1 and C2 sleep between their lines as in experiment 2. After its first
 //! step C1 spawns C3, which runs alongside them, and before it stops C1
 //! awaits C3's result through the join handle.
+//!
+//! Once stdout's reader has gone (`| head -n 1`), the demo finishes its work
+//! without printing, and exits with the status it would have had.
 
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use exp3_spawn::{run, sleep, spawn, task};
 
+/// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
+/// then the line is lost. `println!` would panic on the error, and a demo
+/// whose output nobody reads has no reason to stop half way.
+fn print(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
+}
+
 /// Prints a line stamped with the milliseconds since `start`.
 fn say(start: Instant, line: &str) {
     let ms = start.elapsed().as_secs_f64() * 1e3;
-    println!("{ms:>8.3} ms  {line}");
+    print(&format!("{ms:>8.3} ms  {line}"));
 }
 
 /// One task of the demo: five lines, with a sleep of `pause` between each.
@@ -45,7 +56,7 @@ async fn spawner(start: Instant) {
 }
 
 fn main() {
-    println!("exp3-spawn: C1 spawns C3 while running, then awaits C3's result.");
+    print("exp3-spawn: C1 spawns C3 while running, then awaits C3's result.");
     let start = Instant::now();
     run(vec![
         task(spawner(start)),

@@ -4,16 +4,27 @@
 //! hands a computation that takes a second to the pool and awaits its result;
 //! the scheduler's thread meanwhile goes on running C2, whose lines keep
 //! coming while C1 waits.
+//!
+//! Once stdout's reader has gone (`| head -n 1`), the demo finishes its work
+//! without printing, and exits with the status it would have had.
 
+use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use exp4_threadpool::{run, sleep, spawn_blocking, task};
 
+/// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
+/// then the line is lost. `println!` would panic on the error, and a demo
+/// whose output nobody reads has no reason to stop half way.
+fn print(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
+}
+
 /// Prints a line stamped with the milliseconds since `start`.
 fn say(start: Instant, line: &str) {
     let ms = start.elapsed().as_secs_f64() * 1e3;
-    println!("{ms:>8.3} ms  {line}");
+    print(&format!("{ms:>8.3} ms  {line}"));
 }
 
 /// One task of the demo: five lines, with a sleep of `pause` between each.
@@ -52,7 +63,7 @@ async fn computer(start: Instant) {
 }
 
 fn main() {
-    println!("exp4-threadpool: C1 awaits a 1 s computation on the pool; watch C2 go on meanwhile.");
+    print("exp4-threadpool: C1 awaits a 1 s computation on the pool; watch C2 go on meanwhile.");
     let start = Instant::now();
     run(vec![
         task(computer(start)),

@@ -5,6 +5,9 @@
 //! its task registers with the reactor, and when no task is ready the thread
 //! waits for all of the sockets in one `poll(2)`.
 //!
+//! Once stdout's reader has gone (`| head -n 1`), the demo finishes its work
+//! without printing, and exits with the status it would have had.
+//!
 //! `serve [ADDR]` runs the server alone, for `nc` or any other client;
 //! `serve --help` tells its settings.
 
@@ -35,9 +38,16 @@ const NAME: &str = env!("CARGO_PKG_NAME");
 /// How many lines `serve`'s log holds for stdout before it drops them.
 const LOG_QUEUE: usize = 1024;
 
+/// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
+/// then the line is lost. `println!` would panic on the error, and a demo
+/// whose output nobody reads has no reason to stop half way.
+fn print(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
+}
+
 /// Prints a line stamped with the milliseconds since `start`.
 fn say(start: Instant, line: &str) {
-    println!("{}", stamped(start, line));
+    print(&stamped(start, line));
 }
 
 /// `line` stamped with the milliseconds since `start`.
@@ -48,11 +58,11 @@ fn stamped(start: Instant, line: &str) -> String {
 
 /// The demo: the server and the clients in one `run`, then a summary.
 fn demo() -> ExitCode {
-    println!(
+    print(&format!(
         "exp5-selectors: one thread serves {CLIENTS} echo connections of {ROUNDS} round trips \
          each, waiting for all of their sockets in one poll(2): watch every connection open \
          before the first one closes."
-    );
+    ));
     let start = Instant::now();
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen on a free loopback port");
     let addr = listener.local_addr().expect("the listener's address");

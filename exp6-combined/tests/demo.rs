@@ -42,6 +42,30 @@ fn the_demo_echoes_every_round_trip_and_stamps_every_line() {
     });
 }
 
+#[test]
+fn the_demo_finishes_quietly_once_stdout_is_gone() {
+    watchdog(60, || {
+        // `... | head -n 1`: the reader goes after the first line.
+        let mut demo = demo()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(demo.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(
+            first.starts_with(concat!(env!("CARGO_PKG_NAME"), ": ")),
+            "{first}"
+        );
+        drop(stdout);
+        let output = demo.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.is_empty(), "{stderr}");
+    });
+}
+
 /// Kills the child process it holds when dropped, should the test fail.
 struct KillOnDrop(Child);
 

@@ -9,6 +9,9 @@
 //! and the self-wake at once: a worker that finishes a checksum meanwhile
 //! writes a byte to the self-wake, and `poll(2)` returns.
 //!
+//! Once stdout's reader has gone (`| head -n 1`), the demo finishes its work
+//! without printing, and exits with the status it would have had.
+//!
 //! `serve [ADDR]` runs the server alone, for `nc` or any other client;
 //! `serve --help` tells its settings.
 
@@ -49,9 +52,16 @@ const NAME: &str = env!("CARGO_PKG_NAME");
 /// How many lines `serve`'s log holds for stdout before it drops them.
 const LOG_QUEUE: usize = 1024;
 
+/// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
+/// then the line is lost. `println!` would panic on the error, and a demo
+/// whose output nobody reads has no reason to stop half way.
+fn print(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
+}
+
 /// Prints a line stamped with the milliseconds since `start`.
 fn say(start: Instant, line: &str) {
-    println!("{}", stamped(start, line));
+    print(&stamped(start, line));
 }
 
 /// `line` stamped with the milliseconds since `start`.
@@ -140,13 +150,13 @@ async fn ticker(counts: Rc<Counts>, start: Instant) -> u32 {
 /// The demo: the server, the waves of clients and the ticker in one `run`,
 /// then a summary.
 fn demo() -> ExitCode {
-    println!(
+    print(&format!(
         "exp6-tuned: {CLIENTS} echo clients in waves of {WAVE} (server lines for the first \
          of each wave only), every echo checksummed on the thread pool, and a ticker every \
          {TICK:?}. Watch the ticks keep time while one poll(2) waits for sockets, timers and \
          pool workers at once: a worker that finds the loop parked there writes a byte to the \
          self-wake socket, at most one per park, so the bytes are fewer than the wakes."
-    );
+    ));
     let start = Instant::now();
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen on a free loopback port");
     let addr = listener.local_addr().expect("the listener's address");
