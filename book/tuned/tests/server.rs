@@ -277,8 +277,10 @@ fn an_idle_connection_is_closed_after_the_timeout_and_a_busy_one_is_not() {
         });
         // A round trip every millisecond or so, for longer than the timeout.
         let steady = Steady::start(addr);
-        let mut idle = TcpStream::connect(addr).unwrap();
+        // Timed from before connect: the server may accept, and start its
+        // timer, before connect returns here.
         let connected = Instant::now();
+        let mut idle = TcpStream::connect(addr).unwrap();
         idle.set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
         // Sends nothing, and waits for the server to close.
