@@ -108,7 +108,12 @@ fn the_echo_server_serves_with_no_pool_thread() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("local_addr");
     let jobs_before = echo::pool_jobs();
-    let mut tasks = vec![task(echo::serve(listener, Some(3), |_| {}))];
+    let mut tasks = vec![task(echo::serve(
+        listener,
+        Some(3),
+        echo::Config::default(),
+        |_| {},
+    ))];
     for id in 0..3 {
         tasks.push(task(async move {
             echo::client(addr, id, 10).await.expect("an echo client");
