@@ -1,17 +1,23 @@
 //! Where a wake goes: a waker kept from an earlier run wakes nothing in the
-//! next, and a wake from another thread reaches its task.
+//! next, a wake from another thread reaches its task, and a task that only
+//! another thread can wake is reported, since nothing ends the sleep for it.
 
 mod common;
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use common::{CountPolls, watchdog};
+use common::{CountPolls, panic_message, watchdog};
 use exp2_sleep::{run, sleep, task};
+
+const MS: Duration = Duration::from_millis(1);
 
 #[test]
 fn a_waker_kept_from_an_earlier_run_wakes_nothing_in_the_next() {
@@ -84,5 +90,51 @@ fn a_wake_from_another_thread_reaches_the_task() {
             task(ticker),
         ]);
         assert_eq!(polls.get(), 2);
+    });
+}
+
+/// Pending until a plain thread, started here, wakes it after `delay`: no
+/// timer, socket or pool job holds the waker meanwhile, only that thread.
+/// Returns the future and the thread, to join.
+fn woken_by_a_thread(delay: Duration) -> (impl Future<Output = ()>, thread::JoinHandle<()>) {
+    let (waker_tx, waker_rx) = std::sync::mpsc::channel::<Waker>();
+    let woke = Arc::new(AtomicBool::new(false));
+    let waking = {
+        let woke = woke.clone();
+        thread::spawn(move || {
+            let waker = waker_rx.recv().expect("the task hands over its waker");
+            thread::sleep(delay);
+            woke.store(true, Ordering::Release);
+            waker.wake();
+        })
+    };
+    let mut waker_tx = Some(waker_tx);
+    let woken = poll_fn(move |cx| {
+        if woke.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        if let Some(waker_tx) = waker_tx.take() {
+            waker_tx.send(cx.waker().clone()).unwrap();
+        }
+        Poll::Pending
+    });
+    (woken, waking)
+}
+
+#[test]
+fn a_task_only_a_plain_thread_can_wake_is_reported_naming_the_limit() {
+    watchdog(30, || {
+        // With no timer pending there is no sleep for the thread's wake to end:
+        // the report must say that this scheduler does not wait for it.
+        let (woken, waking) = woken_by_a_thread(50 * MS);
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| run(vec![task(woken)])));
+        waking.join().unwrap();
+        let message = panic_message(&*caught.expect_err("should panic"));
+        assert!(
+            message.contains("nothing can wake them on this thread")
+                && message
+                    .contains("does not wait for wakes from other threads (exp4-threadpool does)"),
+            "{message}"
+        );
     });
 }

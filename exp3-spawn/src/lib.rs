@@ -53,6 +53,11 @@ type TaskId = usize;
 /// included. When no task is ready, the thread sleeps until the next timer
 /// is due.
 ///
+/// A waker may also be called on another thread: its task is queued, but
+/// polled only once the sleep ends. With no timer pending, no sleep would
+/// end, so `run` panics, reporting that nothing can wake the tasks, rather
+/// than wait for such a wake (experiment 4 waits for it).
+///
 /// A panic in a task unwinds out of `run`, dropping the other tasks.
 ///
 /// ```
@@ -267,11 +272,16 @@ impl Scheduler {
     }
 
     /// Nothing is ready: sleep until the earliest timer is due.
+    ///
+    /// A wake from another thread does not end the sleep: `thread::sleep`
+    /// waits for nothing but time. So with no timer pending, this scheduler
+    /// cannot wait for such a wake, and reports the tasks stuck instead.
     fn idle(&self) {
         let Some(deadline) = self.shared.timers.borrow().next_deadline() else {
             panic!(
                 "run: {} task(s) wait, but none is ready and no timer is pending: \
-                 nothing can wake them",
+                 nothing can wake them on this thread, and this scheduler does \
+                 not wait for wakes from other threads (exp4-threadpool does)",
                 self.tasks.len()
             );
         };

@@ -57,8 +57,13 @@ type TaskId = usize;
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
-/// included. When no task is ready, the thread blocks until a pool job
-/// wakes a task or the next timer is due.
+/// included. When no task is ready, the thread blocks until a task is
+/// woken, by a pool job or any other thread, or the next timer is due.
+///
+/// A waker kept outside the scheduler, by a pool job or a thread of the
+/// program's, may wake its task at any moment, and `run` waits for it. When
+/// no timer is pending and no waker is kept anywhere else, nothing can wake
+/// the tasks that wait: then `run` panics, saying so.
 ///
 /// A panic in a task unwinds out of `run`, dropping the other tasks. Either
 /// way, `run` drops the pool jobs not started yet, which no task is left to
@@ -287,8 +292,25 @@ impl Scheduler {
         }
     }
 
+    /// Whether any task's waker is held outside the scheduler: by a timer, a
+    /// pool job, another task, or a thread of the program's own, which may
+    /// wake the task at any moment. The scheduler holds two references to
+    /// each waker, the entry's `wake_state` and `waker`; a count above that
+    /// means a clone is kept somewhere.
+    ///
+    /// A count of two is final: a new clone can only be made from one that
+    /// is held, and the scheduler lends its own only to the task's poll. So
+    /// once every count is two, no wake can come from anywhere, and a look
+    /// at the queue after this one sees every wake there will ever be.
+    fn wakers_kept_elsewhere(&self) -> bool {
+        self.tasks
+            .values()
+            .any(|entry| Arc::strong_count(&entry.wake_state) > 2)
+    }
+
     /// Nothing is ready: block until a task is woken or the earliest timer is
-    /// due. A worker's wake ends the wait at once, whatever the deadline.
+    /// due. A wake from a worker, or any other thread, ends the wait at once,
+    /// whatever the deadline.
     fn idle(&self) {
         let deadline = self.shared.timers.borrow().next_deadline();
         match deadline {
@@ -298,13 +320,20 @@ impl Scheduler {
             ),
             None => trace!("idle: no timer pending, waiting for a wake"),
         }
-        // A job in flight may still wake a task; once none is, and no timer
-        // is pending, nothing can. The queue decides this under its lock, so
-        // that a job finishing meanwhile is never missed.
-        if !self.ready.wait(deadline) {
+        // With no timer, a task can still be woken by a job in flight, or
+        // through a waker kept elsewhere; once neither is left, nothing can
+        // wake it. The wakers are counted before `wait` looks at the queue,
+        // and the queue decides the rest under its lock, so that a wake or a
+        // job finishing meanwhile is never missed. The count cannot tell
+        // where a waker is kept: one kept where nothing will call it (by a
+        // task that itself waits for nothing, or by a thread that drops it
+        // unwoken after the count) leaves `run` waiting for ever, unreported.
+        let kept_elsewhere = deadline.is_none() && self.wakers_kept_elsewhere();
+        if !self.ready.wait(deadline, kept_elsewhere) {
             panic!(
-                "run: {} task(s) wait, but none is ready, no timer is pending \
-                 and no pool job is in flight: nothing can wake them",
+                "run: {} task(s) wait, but none is ready, no timer is pending, \
+                 no pool job is in flight and no waker is held elsewhere: \
+                 nothing can wake them",
                 self.tasks.len()
             );
         }

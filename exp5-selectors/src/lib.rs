@@ -68,6 +68,12 @@ type TaskId = usize;
 /// included. When no task is ready, the thread waits in `poll(2)` until a
 /// socket that a task waits for is ready or the next timer is due.
 ///
+/// A waker may also be called on another thread: its task is queued, but
+/// polled only once `poll(2)` returns, for a socket or a timer. With no
+/// timer pending and no socket waited for, `poll(2)` would never return, so
+/// `run` panics, reporting that nothing can wake the tasks, rather than wait
+/// for such a wake (experiment 6 waits for it).
+///
 /// A panic in a task unwinds out of `run`, dropping the other tasks.
 ///
 /// ```
@@ -305,12 +311,19 @@ impl Scheduler {
 
     /// Nothing is ready: wait in `poll(2)` until a registered fd is ready or
     /// the earliest timer is due.
+    ///
+    /// A wake from another thread does not end the wait: `poll(2)` waits for
+    /// nothing but fds and time. So with no timer pending and no socket
+    /// waited for, this scheduler cannot wait for such a wake, and reports
+    /// the tasks stuck instead.
     fn idle(&self) {
         let deadline = self.shared.timers.borrow().next_deadline();
         if deadline.is_none() && self.shared.reactor.borrow().is_empty() {
             panic!(
                 "run: {} task(s) wait, but none is ready, no timer is pending \
-                 and no socket is waited for: nothing can wake them",
+                 and no socket is waited for: nothing can wake them on this \
+                 thread, and this scheduler does not wait for wakes from other \
+                 threads (exp6-combined does)",
                 self.tasks.len()
             );
         }

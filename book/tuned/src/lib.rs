@@ -114,8 +114,14 @@ impl Hasher for TaskIdHasher {
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
 /// included. When no task is ready, the thread waits in `poll(2)` until a
-/// socket that a task waits for is ready, a pool job wakes a task, or the
-/// next timer is due.
+/// socket that a task waits for is ready, a task is woken, by a pool job or
+/// any other thread, or the next timer is due.
+///
+/// A waker kept outside the scheduler, by a pool job or a thread of the
+/// program's, may wake its task at any moment, and `run` waits for it. When
+/// no timer is pending, no socket is waited for and no waker is kept
+/// anywhere else, nothing can wake the tasks that wait: then `run` panics,
+/// saying so.
 ///
 /// A panic in a task unwinds out of `run`, dropping the other tasks. Either
 /// way, `run` drops the pool jobs not started yet, which no task is left to
@@ -383,6 +389,22 @@ impl Scheduler {
         self.wait_for_io(Some(Instant::now()));
     }
 
+    /// Whether any task's waker is held outside the scheduler: by a timer, a
+    /// socket's registration, a pool job, another task, or a thread of the
+    /// program's own, which may wake the task at any moment. The scheduler
+    /// holds two references to each waker, the entry's `wake_state` and
+    /// `waker`; a count above that means a clone is kept somewhere.
+    ///
+    /// A count of two is final: a new clone can only be made from one that
+    /// is held, and the scheduler lends its own only to the task's poll. So
+    /// once every count is two, no wake can come from anywhere, and a look
+    /// at the queue after this one sees every wake there will ever be.
+    fn wakers_kept_elsewhere(&self) -> bool {
+        self.tasks
+            .values()
+            .any(|entry| Arc::strong_count(&entry.wake_state) > 2)
+    }
+
     /// Nothing is ready: park in `poll(2)` until a registered fd is ready, a
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
@@ -396,23 +418,33 @@ impl Scheduler {
             );
             return;
         }
-        // The ready queue was empty a moment ago, but a pool worker may have
-        // woken a task since, or do so at any moment. A wake writes the byte
-        // that ends `poll(2)` only if it finds the scheduler parked, so the
-        // scheduler parks and looks at the queue in one step, under the
-        // queue's lock: a wake comes before it, and the look sees its task,
-        // or after it, and the wake writes the byte.
+        // The ready queue was empty a moment ago, but another thread (a pool
+        // worker, say) may have woken a task since, or do so at any moment.
+        // A wake writes the byte that ends `poll(2)` only if it finds the
+        // scheduler parked, so the scheduler parks and looks at the queue in
+        // one step, under the queue's lock: a wake comes before it, and the
+        // look sees its task, or after it, and the wake writes the byte.
+        //
+        // With no timer pending and no socket waited for, a task can still
+        // be woken by a job in flight, or through a waker kept elsewhere;
+        // once neither is left, nothing can wake it. The wakers are counted
+        // before the park looks at the queue, so that a wake that came
+        // before the count, from a thread that has let go of its waker since,
+        // is seen there. The count cannot tell where a waker is kept: one
+        // kept where nothing will call it (by a task that itself waits for
+        // nothing, or by a thread that drops it unwoken after the count)
+        // leaves `run` waiting in `poll(2)` for ever, unreported.
+        let unwatched = deadline.is_none() && self.shared.reactor.borrow().is_empty();
+        let kept_elsewhere = unwatched && self.wakers_kept_elsewhere();
         let Some(jobs_in_flight) = self.shared.ready.park() else {
             trace!("idle: a task was woken as the scheduler parked: no poll(2)");
             return;
         };
-        // Once no timer is pending, no socket is waited for and no pool job
-        // is in flight, nothing can wake a task.
-        if deadline.is_none() && self.shared.reactor.borrow().is_empty() && jobs_in_flight == 0 {
+        if unwatched && jobs_in_flight == 0 && !kept_elsewhere {
             panic!(
                 "run: {} task(s) wait, but none is ready, no timer is pending, \
-                 no socket is waited for and no pool job is in flight: \
-                 nothing can wake them",
+                 no socket is waited for, no pool job is in flight and no \
+                 waker is held elsewhere: nothing can wake them",
                 self.tasks.len()
             );
         }

@@ -1,17 +1,23 @@
 //! Where a wake goes: a waker kept from an earlier run wakes nothing in the
-//! next, and a wake from another thread reaches its task.
+//! next, and a wake from another thread reaches its task, even when nothing
+//! else is left to wait for.
 
 mod common;
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::{CountPolls, watchdog};
+use common::{CountPolls, panic_message, watchdog};
 use exp6_tuned::{run, sleep, task};
+
+const MS: Duration = Duration::from_millis(1);
 
 #[test]
 fn a_waker_kept_from_an_earlier_run_wakes_nothing_in_the_next() {
@@ -84,5 +90,74 @@ fn a_wake_from_another_thread_reaches_the_task() {
             task(ticker),
         ]);
         assert_eq!(polls.get(), 2);
+    });
+}
+
+/// Pending until a plain thread, started here, wakes it after `delay`: no
+/// timer, socket or pool job holds the waker meanwhile, only that thread.
+/// Returns the future and the thread, to join.
+fn woken_by_a_thread(delay: Duration) -> (impl Future<Output = ()>, thread::JoinHandle<()>) {
+    let (waker_tx, waker_rx) = std::sync::mpsc::channel::<Waker>();
+    let woke = Arc::new(AtomicBool::new(false));
+    let waking = {
+        let woke = woke.clone();
+        thread::spawn(move || {
+            let waker = waker_rx.recv().expect("the task hands over its waker");
+            thread::sleep(delay);
+            woke.store(true, Ordering::Release);
+            waker.wake();
+        })
+    };
+    let mut waker_tx = Some(waker_tx);
+    let woken = poll_fn(move |cx| {
+        if woke.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        if let Some(waker_tx) = waker_tx.take() {
+            waker_tx.send(cx.waker().clone()).unwrap();
+        }
+        Poll::Pending
+    });
+    (woken, waking)
+}
+
+#[test]
+fn a_task_only_a_plain_thread_can_wake_is_waited_for() {
+    watchdog(30, || {
+        // No timer, no job: only the thread holds the waker. The scheduler
+        // must wait for its wake, not report that nothing can wake the task.
+        let start = Instant::now();
+        let (woken, waking) = woken_by_a_thread(50 * MS);
+        let done = Rc::new(Cell::new(false));
+        let flag = done.clone();
+        run(vec![task(async move {
+            woken.await;
+            flag.set(true);
+        })]);
+        waking.join().unwrap();
+        assert!(done.get());
+        assert!(start.elapsed() >= 50 * MS, "returned before the wake");
+    });
+}
+
+#[test]
+fn a_task_that_keeps_no_waker_after_its_thread_woke_it_is_reported() {
+    watchdog(30, || {
+        // Once the thread has woken the task and let go of the waker, the
+        // task waits for nothing: that is still reported, not waited for.
+        let (woken, waking) = woken_by_a_thread(50 * MS);
+        let woke = Rc::new(Cell::new(false));
+        let flag = woke.clone();
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            run(vec![task(async move {
+                woken.await;
+                flag.set(true);
+                std::future::pending::<()>().await;
+            })]);
+        }));
+        waking.join().unwrap();
+        let message = panic_message(&*caught.expect_err("should panic"));
+        assert!(message.contains("nothing can wake them"), "{message}");
+        assert!(woke.get(), "reported before the thread's wake: {message}");
     });
 }
