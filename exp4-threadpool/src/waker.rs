@@ -80,16 +80,15 @@ impl ReadyQueue {
     }
 
     /// Blocks until a task is queued or `deadline` passes, and returns `true`;
-    /// with no deadline, returns `false` instead once the queue is empty, no
-    /// pool job is in flight and no waker is `kept_elsewhere`: nothing is
-    /// left that could wake a task.
+    /// with no deadline, returns `false` instead once the queue is empty and
+    /// no pool job is in flight: nothing is left that could wake a task.
     ///
     /// Every look happens under the lock, and [`Condvar::wait`] lets go of
     /// it only as it starts blocking. A wake or a finished job needs the lock
     /// too, so it comes before the look or after the wait has begun, and
     /// then it finds `waiting` up and notifies, or down because an earlier
     /// change of this wait has notified already: no wake-up is lost.
-    pub(crate) fn wait(&self, deadline: Option<Instant>, kept_elsewhere: bool) -> bool {
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
         let mut state = self.state.lock().unwrap();
         let can_wake = loop {
             if !state.ids.is_empty() {
@@ -105,10 +104,6 @@ impl ReadyQueue {
                 }
                 None if state.jobs_in_flight > 0 => {
                     trace!("idle: {} pool job(s) in flight", state.jobs_in_flight);
-                    None
-                }
-                None if kept_elsewhere => {
-                    trace!("idle: a waker is held outside the scheduler");
                     None
                 }
                 None => break false,

@@ -49,7 +49,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pool::Pool;
 use reactor::Reactor;
@@ -75,6 +75,12 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
+
+/// How long the scheduler waits for a waker kept outside it before it counts
+/// the wakers again. Such a waker may wake its task, or be dropped unwoken,
+/// which tells nobody: without a second look, the report that nothing can
+/// wake the tasks would never come.
+const RECOUNT: Duration = Duration::from_secs(1);
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
@@ -358,7 +364,7 @@ impl Scheduler {
     /// Nothing is ready: park in `poll(2)` until a registered fd is ready, a
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
-        let deadline = self.shared.timers.borrow().next_deadline();
+        let mut deadline = self.shared.timers.borrow().next_deadline();
         // The ready queue was empty a moment ago, but another thread (a pool
         // worker, say) may have woken a task since, or do so at any moment.
         // A wake writes the byte that ends `poll(2)` only if it finds the
@@ -369,12 +375,8 @@ impl Scheduler {
         // With no timer pending and no socket waited for, a task can still
         // be woken by a job in flight, or through a waker kept elsewhere;
         // once neither is left, nothing can wake it. The wakers are counted
-        // before the park looks at the queue, so that a wake that came
-        // before the count, from a thread that has let go of its waker since,
-        // is seen there. The count cannot tell where a waker is kept: one
-        // kept where nothing will call it (by a task that itself waits for
-        // nothing, or by a thread that drops it unwoken after the count)
-        // leaves `run` waiting in `poll(2)` for ever, unreported.
+        // before the park looks at the queue, so that a wake from a thread
+        // that has let go of its waker since is seen there.
         let unwatched = deadline.is_none() && self.shared.reactor.borrow().is_empty();
         let kept_elsewhere = unwatched && self.wakers_kept_elsewhere();
         let Some(jobs_in_flight) = self.ready.park() else {
@@ -388,6 +390,13 @@ impl Scheduler {
                  waker is held elsewhere: nothing can wake them",
                 self.tasks.len()
             );
+        }
+        // But a waker can also be dropped unwoken, and the count be down to
+        // two a moment after this look. So the wait for its wake ends after
+        // `RECOUNT`, and the loop comes back here to count again.
+        if kept_elsewhere {
+            trace!("idle: a waker is held elsewhere: counting again in {RECOUNT:?}");
+            deadline = Some(Instant::now() + RECOUNT);
         }
         self.wait_for_io(deadline);
     }

@@ -134,9 +134,13 @@ fn a_task_only_a_plain_thread_can_wake_is_waited_for() {
             woken.await;
             flag.set(true);
         })]);
+        let returned_after = start.elapsed();
         waking.join().unwrap();
         assert!(done.get());
-        assert!(start.elapsed() >= 50 * MS, "returned before the wake");
+        assert!(
+            returned_after >= 50 * MS,
+            "returned after {returned_after:?}, before the wake"
+        );
     });
 }
 
@@ -159,5 +163,38 @@ fn a_task_that_keeps_no_waker_after_its_thread_woke_it_is_reported() {
         let message = panic_message(&*caught.expect_err("should panic"));
         assert!(message.contains("nothing can wake them"), "{message}");
         assert!(woke.get(), "reported before the thread's wake: {message}");
+    });
+}
+
+#[test]
+fn a_waker_its_thread_drops_unwoken_is_reported() {
+    watchdog(30, || {
+        // The thread holds the waker while the scheduler waits for its wake,
+        // then drops it unwoken: nothing can wake the task any more, and
+        // the report must come, though nothing tells the scheduler.
+        let (waker_tx, waker_rx) = std::sync::mpsc::channel::<Waker>();
+        let dropping = thread::spawn(move || {
+            let waker = waker_rx.recv().expect("the task hands over its waker");
+            thread::sleep(50 * MS);
+            drop(waker);
+        });
+        let mut waker_tx = Some(waker_tx);
+        let start = Instant::now();
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            run(vec![task(poll_fn(move |cx| {
+                if let Some(waker_tx) = waker_tx.take() {
+                    waker_tx.send(cx.waker().clone()).unwrap();
+                }
+                Poll::<()>::Pending
+            }))]);
+        }));
+        let reported_after = start.elapsed();
+        dropping.join().unwrap();
+        let message = panic_message(&*caught.expect_err("should panic"));
+        assert!(message.contains("nothing can wake them"), "{message}");
+        assert!(
+            reported_after >= 50 * MS,
+            "reported after {reported_after:?}, while the thread held the waker"
+        );
     });
 }

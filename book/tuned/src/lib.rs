@@ -52,7 +52,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pool::Pool;
 use reactor::{ExactTimers, Reactor};
@@ -78,6 +78,12 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
+
+/// How long the scheduler waits for a waker kept outside it before it counts
+/// the wakers again. Such a waker may wake its task, or be dropped unwoken,
+/// which tells nobody: without a second look, the report that nothing can
+/// wake the tasks would never come.
+const RECOUNT: Duration = Duration::from_secs(1);
 
 /// The tasks by id: a `HashMap` with a hasher made for task ids.
 ///
@@ -408,7 +414,7 @@ impl Scheduler {
     /// Nothing is ready: park in `poll(2)` until a registered fd is ready, a
     /// task is woken from another thread, or the earliest timer is due.
     fn idle(&self) {
-        let deadline = self.shared.timers.borrow().next_deadline();
+        let mut deadline = self.shared.timers.borrow().next_deadline();
         // A job in flight may finish within microseconds, and a timer may be
         // due as soon, and parking now would cost more than that: watch the
         // queue and the clock for a moment first.
@@ -428,12 +434,8 @@ impl Scheduler {
         // With no timer pending and no socket waited for, a task can still
         // be woken by a job in flight, or through a waker kept elsewhere;
         // once neither is left, nothing can wake it. The wakers are counted
-        // before the park looks at the queue, so that a wake that came
-        // before the count, from a thread that has let go of its waker since,
-        // is seen there. The count cannot tell where a waker is kept: one
-        // kept where nothing will call it (by a task that itself waits for
-        // nothing, or by a thread that drops it unwoken after the count)
-        // leaves `run` waiting in `poll(2)` for ever, unreported.
+        // before the park looks at the queue, so that a wake from a thread
+        // that has let go of its waker since is seen there.
         let unwatched = deadline.is_none() && self.shared.reactor.borrow().is_empty();
         let kept_elsewhere = unwatched && self.wakers_kept_elsewhere();
         let Some(jobs_in_flight) = self.shared.ready.park() else {
@@ -447,6 +449,13 @@ impl Scheduler {
                  waker is held elsewhere: nothing can wake them",
                 self.tasks.len()
             );
+        }
+        // But a waker can also be dropped unwoken, and the count be down to
+        // two a moment after this look. So the wait for its wake ends after
+        // `RECOUNT`, and the loop comes back here to count again.
+        if kept_elsewhere {
+            trace!("idle: a waker is held elsewhere: counting again in {RECOUNT:?}");
+            deadline = Some(Instant::now() + RECOUNT);
         }
         // The kernel ends a sleep tens of microseconds late: ask it to end
         // this one a spin early, and spin the rest of the way (above).
