@@ -226,10 +226,10 @@ impl Scheduler {
             Ok(self_wake) => Arc::new(self_wake),
             Err(err) => panic!("`run` could not make its self-wake socketpair: {err}"),
         };
-        let ready = Arc::new(ReadyQueue::new(self_wake.clone()));
+        let ready = Arc::new(ReadyQueue::new(&self_wake));
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
-            reactor: RefCell::new(Reactor::new(self_wake.clone())),
+            reactor: RefCell::new(Reactor::new(self_wake)),
             spawned: RefCell::new(Vec::new()),
             pool: Pool::new(ready.clone()),
         });

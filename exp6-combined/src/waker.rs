@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Wake;
 
 use crate::TaskId;
@@ -23,7 +23,9 @@ use crate::trace::trace;
 pub(crate) struct ReadyQueue {
     state: Mutex<ReadyState>,
     /// What a wake writes to when the scheduler is parked in `poll(2)`.
-    self_wake: Arc<SelfWake>,
+    /// The reactor owns it; the queue, which every waker holds, only
+    /// reaches it, so that a waker kept past its `run` keeps no fd open.
+    self_wake: Weak<SelfWake>,
 }
 
 /// What the lock of a [`ReadyQueue`] guards.
@@ -44,19 +46,27 @@ impl ReadyQueue {
     /// parked and nobody has woken it yet: something it looks at has
     /// changed. The decision is made under the lock; the write comes after,
     /// so that the scheduler, woken, does not find the lock still held.
+    ///
+    /// The socketpair closes as `run` returns, when the reactor lets go of
+    /// it; from then on the upgrade fails, and a late wake writes nothing.
+    /// A wake whose upgrade succeeds holds the socketpair open until its
+    /// write is done, so a write never reaches an fd number that was closed
+    /// meanwhile and given to another file. The `Arc`'s count decides
+    /// between the two: an upgrade raises it from above zero, or fails.
     fn changed(&self, mut state: MutexGuard<'_, ReadyState>) {
         let parked = mem::take(&mut state.parked);
         drop(state);
-        if parked {
-            self.self_wake.wake();
+        if parked && let Some(self_wake) = self.self_wake.upgrade() {
+            self_wake.wake();
         }
     }
 
-    /// An empty queue, whose pushes wake the scheduler through `self_wake`.
-    pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
+    /// An empty queue, whose pushes wake the scheduler through `self_wake`
+    /// for as long as someone else owns it.
+    pub(crate) fn new(self_wake: &Arc<SelfWake>) -> Self {
         ReadyQueue {
             state: Mutex::default(),
-            self_wake,
+            self_wake: Arc::downgrade(self_wake),
         }
     }
 
@@ -157,7 +167,7 @@ mod tests {
     #[test]
     fn wakes_write_only_when_parked_and_once_per_park() {
         let self_wake = Arc::new(SelfWake::new().unwrap());
-        let ready = ReadyQueue::new(self_wake.clone());
+        let ready = ReadyQueue::new(&self_wake);
         let mut pass = VecDeque::new();
         ready.push(0);
         assert_eq!(self_wake.drain(), 0, "a wake with the scheduler running");

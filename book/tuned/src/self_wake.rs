@@ -10,7 +10,7 @@
 //! the byte back out (drains it) and the loop looks at its ready queue. This
 //! is the self-pipe trick.
 //!
-//! Three rules keep it from going wrong:
+//! Four rules keep it from going wrong:
 //!
 //! - Both ends are non-blocking. A waker never waits for room in the socket:
 //!   if it is full, bytes are pending already, and `poll(2)` returns anyway.
@@ -22,6 +22,10 @@
 //!   wake that the loop had seen already, or for a job nobody awaits), so
 //!   the loop never takes it to mean that a task is ready, nor that none is
 //!   left.
+//! - The socketpair belongs to its `run`. The reactor owns it, and the
+//!   wakers only reach it, through a `Weak` in the ready queue: it closes
+//!   when `run` returns, however long a waker is kept, and a later wake
+//!   writes nothing.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -69,9 +73,9 @@ pub fn self_wake_bytes() -> SelfWakeBytes {
     }
 }
 
-/// The self-wake of one `run`: the socketpair. Shared by the reactor, which
-/// polls and drains the read end, and the ready queue, whose wakes write to
-/// the write end.
+/// The self-wake of one `run`: the socketpair. Owned by the reactor, which
+/// polls and drains the read end; the ready queue's wakes write to the
+/// write end while the reactor lives.
 pub(crate) struct SelfWake {
     /// In every `poll(2)` set; read by the scheduler's thread only.
     reader: Socket,
@@ -81,8 +85,8 @@ pub(crate) struct SelfWake {
 
 impl SelfWake {
     /// A new socketpair, both ends non-blocking. It takes two file
-    /// descriptors, closed when the last of the scheduler, the reactor and
-    /// the wakers lets go of it.
+    /// descriptors, closed when the reactor lets go of it as `run` returns
+    /// (or, if a wake is writing just then, once its write is done).
     pub(crate) fn new() -> io::Result<Self> {
         let (reader, writer) = Socket::pair(Domain::UNIX, Type::STREAM, None)?;
         reader.set_nonblocking(true)?;

@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::mem;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::Wake;
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,9 @@ pub(crate) struct ReadyQueue {
     /// lock only if it is set, which it seldom is.
     pending: AtomicBool,
     /// What a wake writes to when the scheduler is parked in `poll(2)`.
-    self_wake: Arc<SelfWake>,
+    /// The reactor owns it; the queue, which every waker holds, only
+    /// reaches it, so that a waker kept past its `run` keeps no fd open.
+    self_wake: Weak<SelfWake>,
 }
 
 /// What the lock of a [`ReadyQueue`] guards.
@@ -57,20 +59,28 @@ impl ReadyQueue {
     /// parked and nobody has woken it yet: something it looks at has
     /// changed. The decision is made under the lock; the write comes after,
     /// so that the scheduler, woken, does not find the lock still held.
+    ///
+    /// The socketpair closes as `run` returns, when the reactor lets go of
+    /// it; from then on the upgrade fails, and a late wake writes nothing.
+    /// A wake whose upgrade succeeds holds the socketpair open until its
+    /// write is done, so a write never reaches an fd number that was closed
+    /// meanwhile and given to another file. The `Arc`'s count decides
+    /// between the two: an upgrade raises it from above zero, or fails.
     fn changed(&self, mut state: MutexGuard<'_, ReadyState>) {
         let parked = mem::take(&mut state.parked);
         drop(state);
-        if parked {
-            self.self_wake.wake();
+        if parked && let Some(self_wake) = self.self_wake.upgrade() {
+            self_wake.wake();
         }
     }
 
-    /// An empty queue, whose pushes wake the scheduler through `self_wake`.
-    pub(crate) fn new(self_wake: Arc<SelfWake>) -> Self {
+    /// An empty queue, whose pushes wake the scheduler through `self_wake`
+    /// for as long as someone else owns it.
+    pub(crate) fn new(self_wake: &Arc<SelfWake>) -> Self {
         ReadyQueue {
             state: Mutex::new(ReadyState::default()),
             pending: AtomicBool::new(false),
-            self_wake,
+            self_wake: Arc::downgrade(self_wake),
         }
     }
 
@@ -230,7 +240,7 @@ mod tests {
     #[test]
     fn wakes_write_only_when_parked_and_once_per_park() {
         let self_wake = Arc::new(SelfWake::new().unwrap());
-        let ready = ReadyQueue::new(self_wake.clone());
+        let ready = ReadyQueue::new(&self_wake);
         let mut pass = VecDeque::new();
         ready.push(0);
         assert_eq!(self_wake.drain(), 0, "a wake with the scheduler running");
@@ -252,6 +262,11 @@ mod tests {
 /// The model check: every interleaving of a scheduler's turn with a worker
 /// that finishes the job its task awaits, as loom can make them, under the
 /// memory model's rules for the atomics and locks of this file.
+///
+/// The queue reaches the self-wake through std's `Weak` (loom 0.7 has no
+/// `Weak` of its own), which the model keeps upgradable throughout, as a
+/// running scheduler does: that a late wake writes nothing once the
+/// socketpair is gone rests on `Arc` alone, not on this protocol.
 #[cfg(all(test, loom))]
 mod model {
     use super::*;
@@ -304,7 +319,7 @@ mod model {
     fn check(clear_before_poll: bool) {
         loom::model(move || {
             let self_wake = Arc::new(SelfWake::new().unwrap());
-            let ready = Arc::new(ReadyQueue::new(self_wake.clone()));
+            let ready = Arc::new(ReadyQueue::new(&self_wake));
             let waker = Arc::new(TaskWaker::new(0, ready.clone()));
             // The task was woken to be polled; its job is in flight.
             waker.queued.store(true, Ordering::Relaxed);

@@ -1,18 +1,25 @@
 //! File descriptors: none is left open after `run`, the self-wake's
-//! socketpair included, and a closed fd whose number is reused never wakes
-//! the task that stopped waiting for it.
+//! socketpair included, even by a waker kept past its run; a closed fd whose
+//! number is reused never wakes the task that stopped waiting for it, nor
+//! receives a late wake's byte.
 //!
 //! The tests watch the process's fd numbers, which every thread shares, so
 //! they live in this test binary of their own and take turns.
 
 mod common;
 
-use std::cell::Cell;
-use std::os::fd::AsRawFd;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::fs;
+use std::future::poll_fn;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Mutex;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use common::{CountPolls, PollOnce, open_fds, tcp_pair, watchdog};
@@ -181,5 +188,101 @@ fn an_abandoned_read_never_wakes_its_task_for_a_socket_that_reuses_its_fd_number
             after_drop + 1,
             "the old task was woken for the fd it stopped waiting for"
         );
+    });
+}
+
+/// The numbers of the fds this process has open (Linux).
+fn fd_numbers() -> BTreeSet<RawFd> {
+    let listed: Vec<RawFd> = fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .map(|entry| {
+            entry
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    // The listing's own fd is closed by now: leave it out.
+    listed
+        .into_iter()
+        .filter(|fd| fs::read_link(format!("/proc/self/fd/{fd}")).is_ok())
+        .collect()
+}
+
+/// A task that keeps its waker in `slot`, and finishes.
+fn keep_waker(slot: Rc<RefCell<Option<Waker>>>) -> impl Future<Output = ()> {
+    poll_fn(move |cx| {
+        *slot.borrow_mut() = Some(cx.waker().clone());
+        Poll::Ready(())
+    })
+}
+
+#[test]
+fn wakers_kept_past_their_runs_hold_no_fd() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    watchdog(60, || {
+        // Each run's self-wake used to stay open for as long as one of its
+        // wakers was kept: 2 fds a run, until the process ran out.
+        let before = open_fds();
+        let kept: Vec<Waker> = (0..200)
+            .map(|_| {
+                let slot = Rc::default();
+                run(vec![task(keep_waker(Rc::clone(&slot)))]);
+                slot.take().expect("the task kept its waker")
+            })
+            .collect();
+        assert_eq!(
+            open_fds(),
+            before,
+            "fds held by {} wakers kept past their runs",
+            kept.len()
+        );
+    });
+}
+
+#[test]
+fn a_late_wake_writes_nothing_to_a_socket_that_took_the_self_wakes_fd_numbers() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    watchdog(30, || {
+        let before = fd_numbers();
+        let self_wake_fds = Rc::new(RefCell::new(BTreeSet::new()));
+        let slot = Rc::default();
+        // The first task keeps its waker and finishes. The second waits for
+        // nothing, so `run` reports it, and unwinds parked before `poll(2)`:
+        // a wake would write its byte now, if it could reach the socketpair.
+        let (found, keep) = (self_wake_fds.clone(), Rc::clone(&slot));
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            run(vec![
+                task(async move {
+                    *found.borrow_mut() = &fd_numbers() - &before;
+                    keep_waker(keep).await;
+                }),
+                task(std::future::pending()),
+            ])
+        }));
+        assert!(caught.is_err());
+        let old = self_wake_fds.take();
+        assert_eq!(old.len(), 2, "the self-wake's two ends: {old:?}");
+        // The lowest free numbers: those the self-wake had, once closed.
+        let (a, b) = UnixStream::pair().unwrap();
+        let new = [a.as_raw_fd(), b.as_raw_fd()];
+        assert!(
+            new.iter().any(|fd| old.contains(fd)),
+            "no fd number of the self-wake {old:?} was reused (new fds {new:?}): \
+             the test proves nothing"
+        );
+        slot.take().expect("the task kept its waker").wake();
+        for mut end in [&a, &b] {
+            end.set_nonblocking(true).unwrap();
+            let read = end.read(&mut [0; 1]);
+            assert!(
+                matches!(&read, Err(err) if err.kind() == io::ErrorKind::WouldBlock),
+                "a late wake wrote into fd {}: {read:?}",
+                end.as_raw_fd()
+            );
+        }
     });
 }
