@@ -31,7 +31,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use pool::Pool;
 use timer::Timers;
@@ -54,12 +54,6 @@ pub fn task(fut: impl Future<Output = ()> + 'static) -> Task {
 /// Each task is known by a number handed out as tasks arrive; a number is
 /// never reused, so a late wake of a finished task cannot poll another one.
 type TaskId = usize;
-
-/// How long the scheduler waits for a waker kept outside it before it counts
-/// the wakers again. Such a waker may wake its task, or be dropped unwoken,
-/// which tells nobody: without a second look, the report that nothing can
-/// wake the tasks would never come.
-const RECOUNT: Duration = Duration::from_secs(1);
 
 /// Runs every task to completion on the current thread, polling the tasks
 /// that were woken, and returns when the last one is done, spawned ones
@@ -318,7 +312,7 @@ impl Scheduler {
     /// due. A wake from a worker, or any other thread, ends the wait at once,
     /// whatever the deadline.
     fn idle(&self) {
-        let mut deadline = self.shared.timers.borrow().next_deadline();
+        let deadline = self.shared.timers.borrow().next_deadline();
         match deadline {
             Some(deadline) => trace!(
                 "idle: waiting {:?} for the next timer, or less if a task is woken",
@@ -326,22 +320,14 @@ impl Scheduler {
             ),
             None => trace!("idle: no timer pending, waiting for a wake"),
         }
-        // With no timer pending, a task can still be woken through a waker
-        // kept elsewhere, by a pool job or a thread; but a waker can also be
-        // dropped unwoken, and the count be down to two a moment after this
-        // look. So the wait for such a wake ends after `RECOUNT`, and the
-        // loop comes back here to count again.
-        if deadline.is_none() && self.wakers_kept_elsewhere() {
-            trace!("idle: a waker is held elsewhere: counting again in {RECOUNT:?}");
-            deadline = Some(Instant::now() + RECOUNT);
-        }
-        // A job in flight may still wake a task; once none is, no timer is
-        // pending and no waker is held elsewhere, nothing can. The wakers
-        // were counted before `wait` looks at the queue, so that a wake from
-        // a thread that has let go of its waker since is seen there; the
-        // queue decides the rest under its lock, so that a job finishing
-        // meanwhile is never missed.
-        if !self.ready.wait(deadline) {
+        // A job in flight may still wake a task, and so may a waker kept
+        // elsewhere; once neither is left, and no timer is pending, nothing
+        // can. The wakers are counted before `wait` looks at the queue, so
+        // that a wake from a thread that has let go of its waker since is
+        // seen there; the queue decides the rest under its lock, so that a
+        // job finishing meanwhile is never missed.
+        let kept_elsewhere = deadline.is_none() && self.wakers_kept_elsewhere();
+        if !self.ready.wait(deadline, kept_elsewhere) {
             panic!(
                 "run: {} task(s) wait, but none is ready, no timer is pending, \
                  no pool job is in flight and no waker is held elsewhere: \

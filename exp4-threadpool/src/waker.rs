@@ -12,10 +12,16 @@ use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::Wake;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::TaskId;
 use crate::trace::trace;
+
+/// How long the scheduler waits for the wake of a waker kept outside it
+/// before it counts the wakers again. Such a waker may also be dropped
+/// unwoken, which tells nobody: without a second look, the report that
+/// nothing can wake the tasks would never come.
+const RECOUNT: Duration = Duration::from_secs(1);
 
 /// The ids of tasks that were woken and not yet polled, and what the
 /// scheduler needs to know to wait for more.
@@ -80,15 +86,17 @@ impl ReadyQueue {
     }
 
     /// Blocks until a task is queued or `deadline` passes, and returns `true`;
-    /// with no deadline, returns `false` instead once the queue is empty and
-    /// no pool job is in flight: nothing is left that could wake a task.
+    /// with no deadline, returns `false` instead once the queue is empty, no
+    /// pool job is in flight and no waker is `kept_elsewhere`: nothing is
+    /// left that could wake a task. A waker kept elsewhere is waited for
+    /// [`RECOUNT`] at most, then `true` sends the scheduler to count again.
     ///
     /// Every look happens under the lock, and [`Condvar::wait`] lets go of
     /// it only as it starts blocking. A wake or a finished job needs the lock
     /// too, so it comes before the look or after the wait has begun, and
     /// then it finds `waiting` up and notifies, or down because an earlier
     /// change of this wait has notified already: no wake-up is lost.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
+    pub(crate) fn wait(&self, mut deadline: Option<Instant>, kept_elsewhere: bool) -> bool {
         let mut state = self.state.lock().unwrap();
         let can_wake = loop {
             if !state.ids.is_empty() {
@@ -105,6 +113,11 @@ impl ReadyQueue {
                 None if state.jobs_in_flight > 0 => {
                     trace!("idle: {} pool job(s) in flight", state.jobs_in_flight);
                     None
+                }
+                None if kept_elsewhere => {
+                    trace!("idle: a waker is held elsewhere: counting again in {RECOUNT:?}");
+                    deadline = Some(Instant::now() + RECOUNT);
+                    continue;
                 }
                 None => break false,
             };

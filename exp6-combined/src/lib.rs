@@ -393,8 +393,9 @@ impl Scheduler {
         }
         // But a waker can also be dropped unwoken, and the count be down to
         // two a moment after this look. So the wait for its wake ends after
-        // `RECOUNT`, and the loop comes back here to count again.
-        if kept_elsewhere {
+        // `RECOUNT`, and the loop comes back here to count again. (While a
+        // job is in flight, its end makes `poll(2)` return anyway.)
+        if kept_elsewhere && jobs_in_flight == 0 {
             trace!("idle: a waker is held elsewhere: counting again in {RECOUNT:?}");
             deadline = Some(Instant::now() + RECOUNT);
         }
