@@ -108,7 +108,7 @@ fn fd_limit() -> usize {
 ///   it succeeds;
 /// - when the system refuses the pool its threads (a limit on threads or
 ///   memory), the checksums run on the scheduler's thread: slower, but the
-///   server goes on ([`spawn_blocking`](crate::spawn_blocking) says how);
+///   server goes on ([`spawn_blocking`] says how);
 /// - `log` is called on the scheduler's thread, so it must never wait: the
 ///   demo's `serve` command hands its lines to a thread that prints them,
 ///   and drops those that stdout cannot take, so that a full or closed
