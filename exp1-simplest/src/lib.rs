@@ -18,8 +18,11 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use trace::trace;
+
+pub use trace::trace_start;
 
 /// A task: a future with no output, boxed and pinned so that tasks of
 /// different types fit in one queue and can be polled in place.
@@ -57,12 +60,17 @@ type TaskId = usize;
 /// assert_eq!(*log.borrow(), ["a0", "b0", "a1", "b1"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
+    let _thread = trace::name_thread(trace::Name::Scheduler);
     let mut queue: VecDeque<(TaskId, Task)> = tasks.into_iter().enumerate().collect();
     trace!("run: {} tasks", queue.len());
     let mut cx = Context::from_waker(Waker::noop());
     while let Some((id, mut task)) = queue.pop_front() {
+        // The trace times each poll; the clock is read only when it is on.
+        let started = trace::enabled().then(Instant::now);
         let poll = task.as_mut().poll(&mut cx);
-        trace!("polled task {id}: {poll:?}");
+        if let Some(started) = started {
+            trace!("polled task {id}: {poll:?} ({:?})", started.elapsed());
+        }
         if poll.is_pending() {
             queue.push_back((id, task));
         }

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::time::Instant;
 
-use exp1_simplest::{run, task, yield_now};
+use exp1_simplest::{run, task, trace_start, yield_now};
 
 /// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
 /// then the line is lost. `println!` would panic on the error, and a demo
@@ -37,7 +37,9 @@ async fn worker(name: &'static str, start: Instant) {
 
 fn main() {
     print("exp1-simplest: two tasks yield after every line, so their lines alternate.");
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     run(vec![task(worker("C1", start)), task(worker("C2", start))]);
     say(start, "all tasks done");
 }
