@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use exp2_sleep::{run, sleep, task};
+use exp2_sleep::{run, sleep, task, trace_start};
 
 /// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
 /// then the line is lost. `println!` would panic on the error, and a demo
@@ -38,7 +38,9 @@ async fn worker(name: &'static str, pause: Duration, start: Instant) {
 
 fn main() {
     print("exp2-sleep: C1 sleeps 300 ms between lines, C2 110 ms; neither blocks the other.");
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     run(vec![
         task(worker("C1", Duration::from_millis(300), start)),
         task(worker("C2", Duration::from_millis(110), start)),
