@@ -18,7 +18,7 @@ mod timer;
 mod trace;
 mod waker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +34,7 @@ use waker::{ReadyQueue, TaskWaker};
 
 pub use join::{JoinHandle, spawn};
 pub use timer::sleep;
+pub use trace::trace_start;
 
 /// A task: a future with no output, boxed and pinned so that tasks of
 /// different types fit in one queue and can be polled in place.
@@ -80,6 +81,7 @@ type TaskId = usize;
 /// assert_eq!(*log.borrow(), ["spawned", "joined 42"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
+    let _thread = trace::name_thread(trace::Name::Scheduler);
     let mut scheduler = Scheduler::new();
     for task in tasks {
         scheduler.insert(task);
@@ -120,6 +122,9 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
+    /// The task being polled: the trace names it as the owner of a timer
+    /// set during its poll.
+    polling: Cell<TaskId>,
     /// Tasks spawned since the loop last admitted new tasks.
     spawned: RefCell<Vec<Task>>,
 }
@@ -177,6 +182,7 @@ impl Scheduler {
     fn new() -> Self {
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
+            polling: Cell::new(0),
             spawned: RefCell::new(Vec::new()),
         });
         CURRENT.with_borrow_mut(|current| {
@@ -250,11 +256,16 @@ impl Scheduler {
             return; // it finished after this wake was queued
         };
         entry.wake_state.clear_queued();
+        self.shared.polling.set(id);
+        // The trace times each poll; the clock is read only when it is on.
+        let started = trace::enabled().then(Instant::now);
         let poll = entry
             .future
             .as_mut()
             .poll(&mut Context::from_waker(&entry.waker));
-        trace!("polled task {id}: {poll:?}");
+        if let Some(started) = started {
+            trace!("polled task {id}: {poll:?} ({:?})", started.elapsed());
+        }
         if poll.is_ready() {
             self.tasks.remove(&id);
         }
@@ -265,8 +276,8 @@ impl Scheduler {
         loop {
             // Release the borrow before waking: a waker may run any code.
             let due = self.shared.timers.borrow_mut().pop_due();
-            let Some(waker) = due else { break };
-            trace!("timer due");
+            let Some((task, waker)) = due else { break };
+            trace!("timer fired: task {task}");
             waker.wake();
         }
     }
@@ -287,8 +298,9 @@ impl Scheduler {
         };
         let now = Instant::now();
         if deadline > now {
-            trace!("idle: sleeping {:?} until the next timer", deadline - now);
+            trace!("idle: sleep for {:?}", deadline - now);
             thread::sleep(deadline - now);
+            trace!("idle: awake");
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use exp3_spawn::{run, sleep, spawn, task};
+use exp3_spawn::{run, sleep, spawn, task, trace_start};
 
 /// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
 /// then the line is lost. `println!` would panic on the error, and a demo
@@ -57,7 +57,9 @@ async fn spawner(start: Instant) {
 
 fn main() {
     print("exp3-spawn: C1 spawns C3 while running, then awaits C3's result.");
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     run(vec![
         task(spawner(start)),
         task(worker("C2", Duration::from_millis(110), start)),
