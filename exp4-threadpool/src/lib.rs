@@ -24,7 +24,7 @@ mod timer;
 mod trace;
 mod waker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +41,7 @@ use waker::{ReadyQueue, TaskWaker};
 pub use join::{JoinHandle, spawn};
 pub use pool::spawn_blocking;
 pub use timer::sleep;
+pub use trace::trace_start;
 
 /// A task: a future with no output, boxed and pinned so that tasks of
 /// different types fit in one queue and can be polled in place.
@@ -96,6 +97,7 @@ type TaskId = usize;
 /// assert_eq!(*log.borrow(), ["slept", "computed 42"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
+    let _thread = trace::name_thread(trace::Name::Scheduler);
     let mut scheduler = Scheduler::new();
     for task in tasks {
         scheduler.insert(task);
@@ -136,6 +138,9 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
+    /// The task being polled: the trace names it as the owner of a timer or
+    /// a pool job set up during its poll.
+    polling: Cell<TaskId>,
     /// Tasks spawned since the loop last admitted new tasks.
     spawned: RefCell<Vec<Task>>,
     /// The worker threads of `spawn_blocking`, started on first use.
@@ -196,6 +201,7 @@ impl Scheduler {
         let ready = Arc::new(ReadyQueue::default());
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
+            polling: Cell::new(0),
             spawned: RefCell::new(Vec::new()),
             pool: Pool::new(ready.clone()),
         });
@@ -271,11 +277,16 @@ impl Scheduler {
             return; // it finished after this wake was queued
         };
         entry.wake_state.clear_queued();
+        self.shared.polling.set(id);
+        // The trace times each poll; the clock is read only when it is on.
+        let started = trace::enabled().then(Instant::now);
         let poll = entry
             .future
             .as_mut()
             .poll(&mut Context::from_waker(&entry.waker));
-        trace!("polled task {id}: {poll:?}");
+        if let Some(started) = started {
+            trace!("polled task {id}: {poll:?} ({:?})", started.elapsed());
+        }
         if poll.is_ready() {
             self.tasks.remove(&id);
         }
@@ -286,8 +297,8 @@ impl Scheduler {
         loop {
             // Release the borrow before waking: a waker may run any code.
             let due = self.shared.timers.borrow_mut().pop_due();
-            let Some(waker) = due else { break };
-            trace!("timer due");
+            let Some((task, waker)) = due else { break };
+            trace!("timer fired: task {task}");
             waker.wake();
         }
     }
@@ -313,13 +324,6 @@ impl Scheduler {
     /// whatever the deadline.
     fn idle(&self) {
         let deadline = self.shared.timers.borrow().next_deadline();
-        match deadline {
-            Some(deadline) => trace!(
-                "idle: waiting {:?} for the next timer, or less if a task is woken",
-                deadline.saturating_duration_since(Instant::now())
-            ),
-            None => trace!("idle: no timer pending, waiting for a wake"),
-        }
         // A job in flight may still wake a task, and so may a waker kept
         // elsewhere; once neither is left, and no timer is pending, nothing
         // can. The wakers are counted before `wait` looks at the queue, so

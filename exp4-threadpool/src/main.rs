@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use exp4_threadpool::{run, sleep, spawn_blocking, task};
+use exp4_threadpool::{run, sleep, spawn_blocking, task, trace_start};
 
 /// Prints `line` on stdout, unless stdout's reader has gone (`| head -n 1`):
 /// then the line is lost. `println!` would panic on the error, and a demo
@@ -64,7 +64,9 @@ async fn computer(start: Instant) {
 
 fn main() {
     print("exp4-threadpool: C1 awaits a 1 s computation on the pool; watch C2 go on meanwhile.");
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     run(vec![
         task(computer(start)),
         task(worker("C2", Duration::from_millis(350), start)),

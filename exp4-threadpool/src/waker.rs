@@ -125,9 +125,16 @@ impl ReadyQueue {
             // took it down.
             state.waiting = true;
             state = match timeout {
-                Some(timeout) => self.wake_up.wait_timeout(state, timeout).unwrap().0,
-                None => self.wake_up.wait(state).unwrap(),
+                Some(timeout) => {
+                    trace!("idle: condvar wait for {timeout:?}");
+                    self.wake_up.wait_timeout(state, timeout).unwrap().0
+                }
+                None => {
+                    trace!("idle: condvar wait, no timeout");
+                    self.wake_up.wait(state).unwrap()
+                }
             };
+            trace!("idle: awake");
         };
         state.waiting = false;
         can_wake
