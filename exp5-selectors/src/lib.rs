@@ -33,7 +33,7 @@ mod timer;
 mod trace;
 mod waker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -49,6 +49,7 @@ use waker::{ReadyQueue, TaskWaker};
 
 pub use join::{JoinHandle, spawn};
 pub use timer::sleep;
+pub use trace::trace_start;
 
 /// A task: a future with no output, boxed and pinned so that tasks of
 /// different types fit in one queue and can be polled in place.
@@ -96,6 +97,7 @@ type TaskId = usize;
 /// assert_eq!(*log.borrow(), ["spawned", "joined 42"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
+    let _thread = trace::name_thread(trace::Name::Scheduler);
     let mut scheduler = Scheduler::new();
     for task in tasks {
         scheduler.insert(task);
@@ -136,6 +138,9 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
+    /// The task being polled: the trace names it as the owner of a timer or
+    /// a socket's registration set up during its poll.
+    polling: Cell<TaskId>,
     /// The fds that tasks wait for.
     reactor: RefCell<Reactor>,
     /// Tasks spawned since the loop last admitted new tasks.
@@ -195,6 +200,7 @@ impl Scheduler {
     fn new() -> Self {
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
+            polling: Cell::new(0),
             reactor: RefCell::new(Reactor::default()),
             spawned: RefCell::new(Vec::new()),
         });
@@ -276,11 +282,16 @@ impl Scheduler {
             return; // it finished after this wake was queued
         };
         entry.wake_state.clear_queued();
+        self.shared.polling.set(id);
+        // The trace times each poll; the clock is read only when it is on.
+        let started = trace::enabled().then(Instant::now);
         let poll = entry
             .future
             .as_mut()
             .poll(&mut Context::from_waker(&entry.waker));
-        trace!("polled task {id}: {poll:?}");
+        if let Some(started) = started {
+            trace!("polled task {id}: {poll:?} ({:?})", started.elapsed());
+        }
         if poll.is_ready() {
             self.tasks.remove(&id);
         }
@@ -291,8 +302,8 @@ impl Scheduler {
         loop {
             // Release the borrow before waking: a waker may run any code.
             let due = self.shared.timers.borrow_mut().pop_due();
-            let Some(waker) = due else { break };
-            trace!("timer due");
+            let Some((task, waker)) = due else { break };
+            trace!("timer fired: task {task}");
             waker.wake();
         }
     }

@@ -21,7 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use exp5_selectors::net::TcpListener;
-use exp5_selectors::{echo, run, task};
+use exp5_selectors::{echo, run, task, trace_start};
 
 /// How many clients the demo runs.
 const CLIENTS: usize = 50;
@@ -63,7 +63,9 @@ fn demo() -> ExitCode {
          each, waiting for all of their sockets in one poll(2): watch every connection open \
          before the first one closes."
     ));
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen on a free loopback port");
     let addr = listener.local_addr().expect("the listener's address");
     say(start, &format!("server: listening on {addr}"));
@@ -178,7 +180,9 @@ fn serve(addr: &str, config: echo::Config) -> ExitCode {
         config.idle_timeout,
         config.max_connections
     ));
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     log.say(stamped(start, &format!("listening on {local}")));
     run(vec![task(echo::serve(
         listener,
