@@ -42,7 +42,7 @@ mod timer;
 mod trace;
 mod waker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -62,6 +62,7 @@ pub use join::{JoinHandle, spawn};
 pub use pool::spawn_blocking;
 pub use self_wake::{SelfWakeBytes, self_wake_bytes};
 pub use timer::sleep;
+pub use trace::trace_start;
 
 /// A task: a future with no output, boxed and pinned so that tasks of
 /// different types fit in one queue and can be polled in place.
@@ -120,6 +121,7 @@ const RECOUNT: Duration = Duration::from_secs(1);
 /// assert_eq!(*log.borrow(), ["spawned", "joined 42"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
+    let _thread = trace::name_thread(trace::Name::Scheduler);
     let mut scheduler = Scheduler::new();
     for task in tasks {
         scheduler.insert(task);
@@ -161,6 +163,9 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
+    /// The task being polled: the trace names it as the owner of a timer, a
+    /// socket's registration or a pool job set up during its poll.
+    polling: Cell<TaskId>,
     /// The fds that tasks wait for.
     reactor: RefCell<Reactor>,
     /// Tasks spawned since the loop last admitted new tasks.
@@ -229,6 +234,7 @@ impl Scheduler {
         let ready = Arc::new(ReadyQueue::new(&self_wake));
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
+            polling: Cell::new(0),
             reactor: RefCell::new(Reactor::new(self_wake)),
             spawned: RefCell::new(Vec::new()),
             pool: Pool::new(ready.clone()),
@@ -312,11 +318,16 @@ impl Scheduler {
             return; // it finished after this wake was queued
         };
         entry.wake_state.clear_queued();
+        self.shared.polling.set(id);
+        // The trace times each poll; the clock is read only when it is on.
+        let started = trace::enabled().then(Instant::now);
         let poll = entry
             .future
             .as_mut()
             .poll(&mut Context::from_waker(&entry.waker));
-        trace!("polled task {id}: {poll:?}");
+        if let Some(started) = started {
+            trace!("polled task {id}: {poll:?} ({:?})", started.elapsed());
+        }
         if poll.is_ready() {
             self.tasks.remove(&id);
         }
@@ -327,8 +338,8 @@ impl Scheduler {
         loop {
             // Release the borrow before waking: a waker may run any code.
             let due = self.shared.timers.borrow_mut().pop_due();
-            let Some(waker) = due else { break };
-            trace!("timer due");
+            let Some((task, waker)) = due else { break };
+            trace!("timer fired: task {task}");
             waker.wake();
         }
     }
