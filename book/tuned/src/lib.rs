@@ -43,7 +43,7 @@ mod timer;
 mod trace;
 mod waker;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -65,6 +65,7 @@ pub use join::{JoinHandle, spawn};
 pub use pool::spawn_blocking;
 pub use self_wake::{SelfWakeBytes, self_wake_bytes};
 pub use timer::sleep;
+pub use trace::trace_start;
 
 /// A task: a future with no output, boxed and pinned so that tasks of
 /// different types fit in one queue and can be polled in place.
@@ -155,6 +156,7 @@ impl Hasher for TaskIdHasher {
 /// assert_eq!(*log.borrow(), ["spawned", "joined 42"]);
 /// ```
 pub fn run(tasks: Vec<Task>) {
+    let _thread = trace::name_thread(trace::Name::Scheduler);
     let mut scheduler = Scheduler::new();
     // Room for every task at once, rather than growing the map step by step.
     scheduler.tasks.reserve(tasks.len());
@@ -198,6 +200,9 @@ impl Future for YieldNow {
 struct Shared {
     /// The timers of sleeping tasks.
     timers: RefCell<Timers>,
+    /// The task being polled: the trace names it as the owner of a timer, a
+    /// socket's registration or a pool job set up during its poll.
+    polling: Cell<TaskId>,
     /// Ids of tasks woken on this thread: most wakes, queued with no lock.
     woken_here: RefCell<VecDeque<TaskId>>,
     /// Ids of tasks woken on other threads. Every waker of this scheduler
@@ -267,6 +272,7 @@ impl Scheduler {
         let ready = Arc::new(ReadyQueue::new(&self_wake));
         let shared = Rc::new(Shared {
             timers: RefCell::new(Timers::default()),
+            polling: Cell::new(0),
             woken_here: RefCell::new(VecDeque::new()),
             ready: ready.clone(),
             reactor: RefCell::new(Reactor::new(self_wake)),
@@ -362,11 +368,16 @@ impl Scheduler {
             return; // it finished after this wake was queued
         };
         entry.wake_state.clear_queued();
+        self.shared.polling.set(id);
+        // The trace times each poll; the clock is read only when it is on.
+        let started = trace::enabled().then(Instant::now);
         let poll = entry
             .future
             .as_mut()
             .poll(&mut Context::from_waker(&entry.waker));
-        trace!("polled task {id}: {poll:?}");
+        if let Some(started) = started {
+            trace!("polled task {id}: {poll:?} ({:?})", started.elapsed());
+        }
         if poll.is_ready() {
             self.tasks.remove(&id);
         }
@@ -377,8 +388,8 @@ impl Scheduler {
         loop {
             // Release the borrow before waking: a waker may run any code.
             let due = self.shared.timers.borrow_mut().pop_due();
-            let Some(waker) = due else { break };
-            trace!("timer due");
+            let Some((task, waker)) = due else { break };
+            trace!("timer fired: task {task}");
             waker.wake();
         }
     }

@@ -26,7 +26,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use exp6_tuned::net::TcpListener;
-use exp6_tuned::{JoinHandle, echo, run, self_wake_bytes, sleep, spawn, task};
+use exp6_tuned::{JoinHandle, echo, run, self_wake_bytes, sleep, spawn, task, trace_start};
 
 /// How many clients the demo runs.
 const CLIENTS: usize = 50;
@@ -157,7 +157,9 @@ fn demo() -> ExitCode {
          pool workers at once: a worker that finds the loop parked there writes a byte to the \
          self-wake socket, at most one per park, so the bytes are fewer than the wakes."
     ));
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     let listener = TcpListener::bind("127.0.0.1:0").expect("listen on a free loopback port");
     let addr = listener.local_addr().expect("the listener's address");
     say(start, &format!("server: listening on {addr}"));
@@ -280,7 +282,9 @@ fn serve(addr: &str, config: echo::Config) -> ExitCode {
         config.idle_timeout,
         config.max_connections
     ));
-    let start = Instant::now();
+    // The trace's clock: with `EXP_TRACE=1`, these lines and the trace's
+    // interleave in the order they happened.
+    let start = trace_start();
     log.say(stamped(start, &format!("listening on {local}")));
     run(vec![task(echo::serve(
         listener,

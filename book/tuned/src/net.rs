@@ -273,7 +273,8 @@ impl Future for Readiness {
             let mut reactor = shared.reactor.borrow_mut();
             match this.token {
                 None => {
-                    this.token = Some(reactor.register(this.fd, this.interest, cx.waker()));
+                    let task = shared.polling.get();
+                    this.token = Some(reactor.register(this.fd, this.interest, task, cx.waker()));
                     Poll::Pending
                 }
                 Some(token) if reactor.set_waker(token, cx.waker()) => Poll::Pending,

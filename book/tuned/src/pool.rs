@@ -1,7 +1,7 @@
 //! The thread pool: [`spawn_blocking`] runs a closure on a worker thread, and
 //! the worker wakes the awaiting task when the closure is done.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
@@ -12,17 +12,14 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::trace::trace;
+use crate::trace::{self, trace};
 use crate::waker::ReadyQueue;
-use crate::with_current;
+use crate::{TaskId, with_current};
 
 /// Work for a pool thread: runs a [`spawn_blocking`] closure, stores its
 /// output, and returns the waker of the task awaiting it, if any, for the
 /// worker to wake.
 type Job = Box<dyn FnOnce() -> Option<Waker> + Send>;
-
-/// Each job is known by a number, in the trace only.
-type JobId = u64;
 
 /// How many threads a pool starts: one per CPU this process may use, and at
 /// least two, so that two blocking jobs overlap even on one CPU (a job that
@@ -39,17 +36,16 @@ pub(crate) struct Pool {
     ready: Arc<ReadyQueue>,
     /// The job queue and the threads, once the first job has started them.
     workers: RefCell<Option<Workers>>,
-    /// The id the next job gets.
-    next_job: Cell<JobId>,
 }
 
 /// The running part of a [`Pool`].
 struct Workers {
-    /// The sending end of the job queue; dropping it stops the workers once
-    /// the queue is empty.
-    jobs: Sender<(JobId, Job)>,
+    /// The sending end of the job queue, each job with the task that awaits
+    /// it, for the trace; dropping it stops the workers once the queue is
+    /// empty.
+    jobs: Sender<(TaskId, Job)>,
     /// A receiving end of the job queue, for [`Pool::join`] to empty it.
-    queue: Receiver<(JobId, Job)>,
+    queue: Receiver<(TaskId, Job)>,
     /// The worker threads, to join; none if the system refused them all.
     threads: Vec<thread::JoinHandle<()>>,
 }
@@ -61,19 +57,18 @@ impl Pool {
         Pool {
             ready,
             workers: RefCell::new(None),
-            next_job: Cell::new(0),
         }
     }
 
-    /// Queues `job` for the workers, starting them if it is the run's first;
-    /// runs it at once if no worker could be started.
-    fn submit(&self, job: Job) {
+    /// Queues `job`, which task `task` awaits, for the workers, starting them
+    /// if it is the run's first; runs it at once if no worker could be
+    /// started.
+    fn submit(&self, task: TaskId, job: Job) {
         let mut workers = self.workers.borrow_mut();
         let workers = workers.get_or_insert_with(|| self.start());
-        let id = self.next_job.replace(self.next_job.get() + 1);
         if workers.threads.is_empty() {
             // Every task waits meanwhile, but the run goes on.
-            trace!("pool: no worker thread, job {id} runs on the scheduler's thread");
+            trace!("pool: no worker thread, task {task}'s job runs on the scheduler's thread");
             if let Some(waker) = job() {
                 waker.wake();
             }
@@ -82,10 +77,10 @@ impl Pool {
         // Counted before it is queued, so that it is in flight before a
         // worker can finish it.
         self.ready.job_queued();
-        trace!("pool: queued job {id}");
+        trace!("job queued: task {task}");
         workers
             .jobs
-            .send((id, job))
+            .send((task, job))
             .expect("the pool's workers stopped while it had jobs to give");
     }
 
@@ -141,15 +136,15 @@ impl Pool {
 }
 
 /// A worker thread: runs jobs until the queue is closed and empty.
-fn work(index: usize, queue: &Receiver<(JobId, Job)>, ready: &ReadyQueue) {
-    for (id, job) in queue {
-        trace!("pool: worker {index} started job {id}");
-        match job() {
-            Some(waker) => {
-                trace!("pool: worker {index} finished job {id}, waking its task");
-                waker.wake();
-            }
-            None => trace!("pool: worker {index} finished job {id}, which nobody awaits"),
+fn work(index: usize, queue: &Receiver<(TaskId, Job)>, ready: &ReadyQueue) {
+    let _thread = trace::name_thread(trace::Name::Pool(index + 1));
+    for (task, job) in queue {
+        trace!("job started: task {task}");
+        let waiter = job();
+        trace!("job finished: task {task}");
+        match waiter {
+            Some(waker) => waker.wake(),
+            None => trace!("pool: task {task} no longer awaits the job"),
         }
         // The order matters: the wake has queued the task before the count
         // drops, so a scheduler that sees no job in flight also sees the
@@ -250,7 +245,9 @@ impl<T> Future for SpawnBlocking<T> {
         drop(state);
         // The first poll: the waker is in place before the job can finish.
         if let Some(job) = self.job.take() {
-            with_current("spawn_blocking", |shared| shared.pool.submit(job));
+            with_current("spawn_blocking", |shared| {
+                shared.pool.submit(shared.polling.get(), job);
+            });
         }
         Poll::Pending
     }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use crate::TaskId;
 use crate::self_wake::SelfWake;
 use crate::trace::trace;
 
@@ -51,6 +52,8 @@ pub(crate) type Token = u64;
 struct Registration {
     fd: RawFd,
     interest: Interest,
+    /// The task that registered, for the trace.
+    task: TaskId,
     /// The waker of the task to wake: that of its most recent poll.
     waker: Waker,
 }
@@ -89,9 +92,15 @@ impl Reactor {
         }
     }
 
-    /// Registers `waker` to be woken when `fd` is ready for `interest`, and
-    /// returns the registration's token.
-    pub(crate) fn register(&mut self, fd: RawFd, interest: Interest, waker: &Waker) -> Token {
+    /// Registers `waker`, of task `task`, to be woken when `fd` is ready for
+    /// `interest`, and returns the registration's token.
+    pub(crate) fn register(
+        &mut self,
+        fd: RawFd,
+        interest: Interest,
+        task: TaskId,
+        waker: &Waker,
+    ) -> Token {
         self.next_token += 1;
         let token = self.next_token;
         trace!("reactor: fd {fd} registered for {interest:?} (token {token})");
@@ -99,6 +108,7 @@ impl Reactor {
         let registration = Registration {
             fd,
             interest,
+            task,
             waker,
         };
         self.registrations.insert(token, registration);
@@ -164,15 +174,14 @@ impl Reactor {
             // still returns at the deadline, not a full timeout after it.
             let timeout =
                 deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+            // The self-wake counts among the fds.
             match timeout {
-                Some(timeout) => {
-                    trace!("poll(2): {fds} fds with the self-wake, timeout {timeout:?}")
-                }
-                None => trace!("poll(2): {fds} fds with the self-wake, no timeout"),
+                Some(timeout) => trace!("idle: poll(2) on {fds} fds, timeout {timeout:?}"),
+                None => trace!("idle: poll(2) on {fds} fds, no timeout"),
             }
             match poll_fds(&mut self.pollfds, timeout) {
                 Ok(ready) => {
-                    trace!("poll(2): {ready} of {fds} fds ready");
+                    trace!("idle: awake, {ready} fds ready");
                     break;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {
@@ -196,9 +205,9 @@ impl Reactor {
                 .remove(token)
                 .expect("the registrations do not change during poll");
             trace!(
-                "poll(2): fd {} ready for {:?} (token {token}): {}",
+                "fd {} ready: task {} ({})",
                 registration.fd,
-                registration.interest,
+                registration.task,
                 EventNames(pollfd.revents)
             );
             woken.push(registration.waker);
@@ -350,7 +359,7 @@ mod tests {
         let counts = [Arc::new(Count::default()), Arc::new(Count::default())];
         for count in &counts {
             let waker = Waker::from(count.clone());
-            reactor.register(reader.as_raw_fd(), Interest::Read, &waker);
+            reactor.register(reader.as_raw_fd(), Interest::Read, 0, &waker);
         }
         writer.write_all(b"x").unwrap();
         poll_and_wake(&mut reactor);
@@ -369,7 +378,7 @@ mod tests {
         let mut reactor = reactor();
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
-        reactor.register(reader.as_raw_fd(), Interest::Read, &waker);
+        reactor.register(reader.as_raw_fd(), Interest::Read, 0, &waker);
         drop(writer);
         poll_and_wake(&mut reactor);
         assert_eq!(count.0.load(Ordering::SeqCst), 1, "slept through POLLHUP");
@@ -379,7 +388,7 @@ mod tests {
     fn a_deregistered_wait_is_not_woken() {
         let (reader, mut writer) = io::pipe().unwrap();
         let mut reactor = reactor();
-        let token = reactor.register(reader.as_raw_fd(), Interest::Read, Waker::noop());
+        let token = reactor.register(reader.as_raw_fd(), Interest::Read, 0, Waker::noop());
         reactor.deregister(token);
         writer.write_all(b"x").unwrap();
         assert!(reactor.poll(Some(Instant::now())).is_empty());
@@ -395,6 +404,7 @@ mod tests {
         reactor.register(
             reader.as_raw_fd(),
             Interest::Read,
+            0,
             &Waker::from(count.clone()),
         );
         let waking = std::thread::spawn(move || {

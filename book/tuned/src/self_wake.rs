@@ -30,7 +30,6 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
 
 use socket2::{Domain, Socket, Type};
 
@@ -109,10 +108,7 @@ impl SelfWake {
             // No SIGPIPE to fear: the read end lives as long as this one.
             match (&self.writer).write(&[1]) {
                 Ok(_) => {
-                    trace!(
-                        "self-wake: {} wrote a byte, to end the wait in poll(2)",
-                        thread::current().name().unwrap_or("an unnamed thread")
-                    );
+                    trace!("self-wake: byte written");
                     return;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -149,7 +145,7 @@ impl SelfWake {
             }
         }
         DRAINED.fetch_add(drained as u64, Ordering::Relaxed);
-        trace!("self-wake: drained {drained} bytes");
+        trace!("self-wake: {drained} bytes drained");
         drained
     }
 }
@@ -158,6 +154,7 @@ impl SelfWake {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+    use std::thread;
     use std::time::Duration;
 
     #[test]

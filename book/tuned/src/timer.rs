@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::{try_with_current, with_current};
+use crate::{TaskId, try_with_current, with_current};
 
 /// A timer's key: its deadline, then a sequence number that keeps timers with
 /// the same deadline in the order they were set, and makes every key unique.
@@ -19,7 +19,8 @@ type TimerKey = (Instant, u64);
 /// keeps the scheduler asleep.
 #[derive(Default)]
 pub(crate) struct Timers {
-    wakers: BTreeMap<TimerKey, Waker>,
+    /// Each timer's task, for the trace, and the waker to wake.
+    wakers: BTreeMap<TimerKey, (TaskId, Waker)>,
     next_seq: u64,
 }
 
@@ -30,13 +31,14 @@ impl Timers {
         (deadline, self.next_seq)
     }
 
-    /// Sets the timer `key` to wake `waker`, replacing the waker it had: a
-    /// future must wake the waker it was most recently polled with.
-    fn set(&mut self, key: TimerKey, waker: &Waker) {
+    /// Sets the timer `key` of task `task` to wake `waker`, replacing the
+    /// waker it had: a future must wake the waker it was most recently
+    /// polled with.
+    fn set(&mut self, key: TimerKey, task: TaskId, waker: &Waker) {
         self.wakers
             .entry(key)
-            .and_modify(|old| old.clone_from(waker))
-            .or_insert_with(|| waker.clone());
+            .and_modify(|(_, old)| old.clone_from(waker))
+            .or_insert_with(|| (task, waker.clone()));
     }
 
     /// Removes the timer `key`, if it has not fired yet.
@@ -61,9 +63,9 @@ impl Timers {
     }
 
     /// Removes the earliest timer if its deadline has passed, and returns its
-    /// waker. The clock is read only when a timer is pending: a loop that
+    /// task and waker. The clock is read only when a timer is pending: a loop that
     /// nobody sleeps in never pays for it.
-    pub(crate) fn pop_due(&mut self) -> Option<Waker> {
+    pub(crate) fn pop_due(&mut self) -> Option<(TaskId, Waker)> {
         let earliest = self.wakers.first_entry()?;
         (earliest.key().0 <= Instant::now()).then(|| earliest.remove())
     }
@@ -106,7 +108,7 @@ impl Future for Sleep {
                 return Poll::Ready(());
             }
             let key = *this.key.get_or_insert_with(|| timers.key(this.deadline));
-            timers.set(key, cx.waker());
+            timers.set(key, shared.polling.get(), cx.waker());
             Poll::Pending
         })
     }
@@ -134,7 +136,7 @@ mod tests {
             .iter()
             .map(|waker| {
                 let key = timers.key(deadline);
-                timers.set(key, waker);
+                timers.set(key, 0, waker);
                 key
             })
             .collect();
@@ -150,10 +152,10 @@ mod tests {
     fn a_timer_is_not_due_before_its_deadline() {
         let mut timers = Timers::default();
         let later = timers.key(Instant::now() + Duration::from_secs(60));
-        timers.set(later, Waker::noop());
+        timers.set(later, 0, Waker::noop());
         assert!(timers.pop_due().is_none());
         let passed = timers.key(Instant::now());
-        timers.set(passed, Waker::noop());
+        timers.set(passed, 0, Waker::noop());
         assert!(timers.pop_due().is_some());
         assert!(timers.pop_due().is_none());
     }
