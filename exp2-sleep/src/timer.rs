@@ -54,8 +54,8 @@ impl Timers {
     }
 
     /// Removes the earliest timer if its deadline has passed, and returns its
-    /// task and waker. The clock is read only when a timer is pending: a loop that
-    /// nobody sleeps in never pays for it.
+    /// task and waker. The clock is read only when a timer is pending: a
+    /// loop that nobody sleeps in never pays for it.
     pub(crate) fn pop_due(&mut self) -> Option<(TaskId, Waker)> {
         let earliest = self.wakers.first_entry()?;
         (earliest.key().0 <= Instant::now()).then(|| earliest.remove())
