@@ -27,7 +27,7 @@
 //!          | "idle: poll(2) on " N " fds, no timeout"           poll(2)
 //!          | "idle: awake" [", " N " fds ready"]               ends the lane's idle wait
 //!          | "timer fired: task " T
-//!          | "fd " F " ready: task " T
+//!          | "fd " F " ready: task " T [" (" EVENTS ")"]        EVENTS: POLLIN|POLLHUP
 //!          | "job queued: task " T | "job started: task " T | "job finished: task " T
 //!          | "self-wake: byte written"                          on the writer's lane
 //!          | "self-wake: " N " bytes drained"
@@ -269,6 +269,8 @@ fn known_event(message: &str) -> Option<Event> {
     }
     if let Some(rest) = message.strip_prefix("fd ") {
         let (fd, task) = rest.split_once(" ready: task ")?;
+        // What `poll(2)` reported, for people: `3 (POLLIN|POLLHUP)`.
+        let task = task.split_once(" (").map_or(task, |(task, _)| task);
         return Some(Event::FdReady {
             fd: number(fd)?,
             task: number(task)?,
@@ -517,6 +519,10 @@ mod tests {
             ("idle: awake, 3 fds ready", Awake { ready_fds: Some(3) }),
             ("timer fired: task 6", TimerFired { task: 6 }),
             ("fd 9 ready: task 10", FdReady { fd: 9, task: 10 }),
+            (
+                "fd 9 ready: task 10 (POLLIN|POLLHUP)",
+                FdReady { fd: 9, task: 10 },
+            ),
             ("job queued: task 5", JobQueued { task: 5 }),
             ("job started: task 5", JobStarted { task: 5 }),
             ("job finished: task 5", JobFinished { task: 5 }),

@@ -13,6 +13,8 @@
 //!   `207.538µs`, Rust's `Debug` for `Duration`). `300 ms` (a whole number and
 //!   a space) is part of a message and stays;
 //! - the port after `127.0.0.1:` becomes `<port>`;
+//! - a pool worker's lane in a trace line (`pool-2]`) becomes `pool-<n>]`:
+//!   whichever idle worker wakes first takes a job;
 //! - runs of spaces become one space, and the line is trimmed;
 //! - lines containing one of the stage's
 //!   [`varying`](crate::stages::Demo::varying) markers are dropped: how often
@@ -187,7 +189,7 @@ pub fn normalise(text: &str, varying: &[&str]) -> Vec<String> {
     text.lines()
         .filter(|line| !varying.iter().any(|marker| line.contains(marker)))
         .map(|line| {
-            let line = times_and_ports(line);
+            let line = pool_lane(&times_and_ports(line));
             line.split_whitespace().collect::<Vec<_>>().join(" ")
         })
         .collect()
@@ -244,6 +246,20 @@ fn times_and_ports(line: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `line` with the number of the pool worker whose lane it is on, as in
+/// `[trace <time> pool-2]`, made `<n>`.
+fn pool_lane(line: &str) -> String {
+    const LANE: &str = " pool-";
+    let Some(at) = line.find(LANE).map(|at| at + LANE.len()) else {
+        return line.to_string();
+    };
+    let digits = line[at..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !line[at + digits..].starts_with(']') {
+        return line.to_string();
+    }
+    format!("{}<n>{}", &line[..at], &line[at + digits..])
 }
 
 /// Whether `rest` (what follows a unit) ends the word.
@@ -384,8 +400,9 @@ mod tests {
     #[test]
     fn times_and_durations_are_normalised_and_messages_kept() {
         let lines = "   0.011 ms  C1: Start\n\
-                     [trace   100.186 ms] timer due\n\
-                     [trace     0.064 ms] polled task 1: Ready(())\n\
+                     [trace   100.186 ms scheduler] timer fired: task 1\n\
+                     [trace     0.064 ms scheduler] polled task 1: Ready(()) (3.2µs)\n\
+                     [trace     0.071 ms pool-12] job started: task 1\n\
                      slept 99.989244ms, then 207.538µs, then 1.5s, then 12ns\n\
                      C1 sleeps 300 ms between lines, exp2 v0.1.2\n\
                      listening on 127.0.0.1:50123\n";
@@ -393,8 +410,9 @@ mod tests {
             normalise(lines, &[]),
             [
                 "<time> C1: Start",
-                "[trace <time>] timer due",
-                "[trace <time>] polled task 1: Ready(())",
+                "[trace <time> scheduler] timer fired: task 1",
+                "[trace <time> scheduler] polled task 1: Ready(()) (<time>)",
+                "[trace <time> pool-<n>] job started: task 1",
                 "slept <time>, then <time>, then <time>, then <time>",
                 "C1 sleeps 300 ms between lines, exp2 v0.1.2",
                 "listening on 127.0.0.1:<port>",
@@ -418,8 +436,12 @@ mod tests {
     #[test]
     fn idle_lines_are_left_out_of_the_comparison() {
         let stage = Stage::first("x", "x.md");
-        let stored = "[trace     0.064 ms] idle: sleeping 99.98ms until the next timer\n[trace 1.000 ms] timer due\n";
-        assert!(same(&stage, stored, "[trace 1.010 ms] timer due\n"));
+        let stored = "[trace     0.064 ms scheduler] idle: sleep for 99.98ms\n[trace 1.000 ms scheduler] timer fired: task 0\n";
+        assert!(same(
+            &stage,
+            stored,
+            "[trace 1.010 ms scheduler] timer fired: task 0\n"
+        ));
     }
 
     #[test]
