@@ -25,7 +25,11 @@
 //! each is longer than [`CUT_FACTOR`] times the median gap between
 //! consecutive instants and, drawn to the scale of what is left, wider than
 //! a cut (so that cutting it leaves more room for the rest), [`MAX_BREAKS`]
-//! at most. `--cut MS` sets the threshold instead.
+//! at most. `--cut MS` sets the threshold instead. A demo that sleeps a
+//! dozen times has a dozen long stretches: when the cuts at full width
+//! would take more than [`CUT_SHARE`] of the axis, every cut is narrowed
+//! to fit, down to [`MIN_BREAK_W`], and their labels take a second row
+//! where the first has no room.
 //!
 //! # What a picture leaves out
 //!
@@ -53,10 +57,16 @@ pub const MAX_EVENTS: usize = 250;
 pub const CUT_FACTOR: u64 = 5;
 
 /// At most this many stretches are cut.
-pub const MAX_BREAKS: usize = 8;
+pub const MAX_BREAKS: usize = 24;
 
-/// The width of a cut stretch, in pixels.
+/// The width of a cut stretch, in pixels, when there is room.
 pub const BREAK_W: f64 = 40.0;
+
+/// The narrowest a cut is drawn, when many share the axis.
+pub const MIN_BREAK_W: f64 = 16.0;
+
+/// The most of the axis the cuts take, while they can be narrowed.
+pub const CUT_SHARE: f64 = 0.5;
 
 /// The picture's width: about the width of the book's text.
 const WIDTH: f64 = 750.0;
@@ -377,10 +387,12 @@ pub fn view(trace: &trace::Trace, options: &Options) -> View {
         .spans
         .iter()
         .map(|span| span.start)
-        .chain(trace.lines.iter().map(|line| line.at))
+        .chain(model.lines.iter().map(|line| line.at))
         .min()
         .unwrap_or(0);
-    let last = trace.lines.iter().map(|line| line.at).max().unwrap_or(0);
+    // Lines of an unknown kind draw nothing, so they do not stretch the
+    // window (a pool's last words after the run's last poll).
+    let last = model.lines.iter().map(|line| line.at).max().unwrap_or(0);
     let from = options.from.unwrap_or(first);
     let mut to = options.to.unwrap_or(last).max(from);
     let in_window: Vec<&Line> = model
@@ -446,10 +458,14 @@ pub fn view(trace: &trace::Trace, options: &Options) -> View {
         spans,
         marks,
         arrows,
+        // Those after the last event are in a window that does not end
+        // before them.
         unknown: model
             .unknown
             .iter()
-            .filter(|at| window.contains(at))
+            .filter(|&&at| {
+                window.contains(&at) || (at > to && options.to.is_none() && cut_short.is_none())
+            })
             .count(),
         left_out,
         cut_short,
@@ -483,7 +499,8 @@ impl Axis {
         let threshold = cut.unwrap_or_else(|| auto_threshold(&gaps));
         let cuts = gaps.iter().filter(|&&gap| gap > threshold).count();
         let linear: Nanos = gaps.iter().filter(|&&gap| gap <= threshold).sum();
-        let room = PLOT_X1 - PLOT_X0 - cuts as f64 * BREAK_W;
+        let break_w = break_width(cuts);
+        let room = (PLOT_X1 - PLOT_X0 - cuts as f64 * break_w).max(0.0);
         let scale = if linear == 0 {
             0.0
         } else {
@@ -493,7 +510,7 @@ impl Axis {
         let mut x = PLOT_X0;
         for (w, &gap) in instants.windows(2).zip(&gaps) {
             let cut = gap > threshold;
-            let width = if cut { BREAK_W } else { gap as f64 * scale };
+            let width = if cut { break_w } else { gap as f64 * scale };
             match segments.last_mut() {
                 Some(last) if !cut && !last.cut => {
                     last.t1 = w[1];
@@ -543,6 +560,17 @@ impl Axis {
     }
 }
 
+/// How wide each of `cuts` cuts is drawn: [`BREAK_W`], or narrower so that
+/// together they take [`CUT_SHARE`] of the axis, but never under
+/// [`MIN_BREAK_W`].
+fn break_width(cuts: usize) -> f64 {
+    if cuts == 0 {
+        return BREAK_W;
+    }
+    let share = CUT_SHARE * (PLOT_X1 - PLOT_X0) / cuts as f64;
+    share.clamp(MIN_BREAK_W, BREAK_W)
+}
+
 /// The cut threshold of the module docs, from the gaps between instants.
 fn auto_threshold(gaps: &[Nanos]) -> Nanos {
     let mut sorted: Vec<Nanos> = gaps.iter().copied().filter(|&gap| gap > 0).collect();
@@ -552,16 +580,16 @@ fn auto_threshold(gaps: &[Nanos]) -> Nanos {
     sorted.sort_unstable();
     let floor = sorted[sorted.len() / 2].saturating_mul(CUT_FACTOR);
     let mut linear: Nanos = sorted.iter().sum();
-    let mut room = PLOT_X1 - PLOT_X0;
     for (cuts, &gap) in sorted.iter().rev().enumerate() {
         // Cutting a stretch leaves more room for the rest only if, drawn to
         // scale, it would be wider than the cut.
-        let wider = gap as f64 * room > BREAK_W * linear as f64;
+        let break_w = break_width(cuts + 1);
+        let room = PLOT_X1 - PLOT_X0 - cuts as f64 * break_w;
+        let wider = gap as f64 * room > break_w * linear as f64;
         if cuts == MAX_BREAKS || gap <= floor || !wider {
             return gap.max(floor);
         }
         linear -= gap;
-        room -= BREAK_W;
     }
     floor
 }
@@ -748,11 +776,12 @@ pub fn svg(view: &View) -> String {
     let lanes_top = axis_y + 8.0;
     let lanes_bottom = lanes_top + LANE_H * view.lanes.len() as f64;
     let legend = legend(view);
+    let cut_labels = cut_labels(&view.axis);
+    let label_rows = cut_labels.iter().map(|label| label.row + 1).max();
     let legend_top = lanes_bottom
-        + if view.axis.cuts().next().is_some() {
-            26.0
-        } else {
-            12.0
+        + match label_rows {
+            Some(rows) => 14.0 + 12.0 * rows as f64,
+            None => 12.0,
         };
     let (legend_svg, legend_h) = layout_legend(&legend, legend_top);
     let height = (legend_top + legend_h + 6.0).ceil();
@@ -819,7 +848,8 @@ pub fn svg(view: &View) -> String {
     // A cut shows the lane's background white between its zig-zags; what
     // runs on through it (a sleep, a job) is drawn across it.
     for cut in view.axis.cuts() {
-        let (a, b) = (cut.x0 + CUT_MARGIN, cut.x1 - CUT_MARGIN);
+        let margin = cut_margin(cut);
+        let (a, b) = (cut.x0 + margin, cut.x1 - margin);
         let _ = writeln!(
             out,
             r#"<rect x="{a:.1}" y="{lanes_top:.1}" width="{:.1}" height="{:.1}" fill="white"/>"#,
@@ -879,18 +909,22 @@ pub fn svg(view: &View) -> String {
 
     // The cuts' zig-zags, over what runs on through them.
     for cut in view.axis.cuts() {
-        for edge in [cut.x0 + CUT_MARGIN, cut.x1 - CUT_MARGIN] {
+        let margin = cut_margin(cut);
+        for edge in [cut.x0 + margin, cut.x1 - margin] {
             let points = zigzag(edge, lanes_top - 2.0, lanes_bottom + 2.0);
             let _ = writeln!(
                 out,
                 r##"<polyline points="{points}" fill="none" stroke="white" stroke-width="3.5"/><polyline points="{points}" fill="none" stroke="#666" stroke-width="1.2"/>"##
             );
         }
+    }
+    for label in &cut_labels {
+        let cut = label.cut;
         let _ = writeln!(
             out,
             r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#333">{}<title>{} cut out: no event from {} to {} ms</title></text>"##,
             (cut.x0 + cut.x1) / 2.0,
-            lanes_bottom + 15.0,
+            lanes_bottom + 15.0 + 12.0 * label.row as f64,
             short_duration(cut.t1 - cut.t0),
             duration_text(cut.t1 - cut.t0),
             ms(cut.t0),
@@ -1002,6 +1036,34 @@ fn shape(kind: MarkKind, cx: f64, cy: f64) -> String {
             format!(r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="2.5" fill="{VERMILLION}"/>"#)
         }
     }
+}
+
+/// How far in from a cut's edges its zig-zags are: [`CUT_MARGIN`], less
+/// in a narrowed cut, so that white still shows between them.
+fn cut_margin(cut: &Segment) -> f64 {
+    CUT_MARGIN.min((cut.x1 - cut.x0) / 4.0)
+}
+
+/// The length written under a cut, in the first row where it overlaps no
+/// other; a cut whose label fits in neither row has only its zig-zags.
+struct CutLabel<'a> {
+    cut: &'a Segment,
+    row: usize,
+}
+
+/// Where each cut's label goes (see [`CutLabel`]).
+fn cut_labels(axis: &Axis) -> Vec<CutLabel<'_>> {
+    let mut ends = [f64::NEG_INFINITY; 2];
+    let mut labels = Vec::new();
+    for cut in axis.cuts() {
+        let w = short_duration(cut.t1 - cut.t0).chars().count() as f64 * CHAR_W;
+        let (a, b) = ((cut.x0 + cut.x1 - w) / 2.0, (cut.x0 + cut.x1 + w) / 2.0);
+        if let Some(row) = ends.iter().position(|&end| a >= end + 4.0) {
+            ends[row] = b;
+            labels.push(CutLabel { cut, row });
+        }
+    }
+    labels
 }
 
 /// A zig-zag down the line `x`, from `y0` to `y1`.
@@ -1460,6 +1522,43 @@ mod tests {
         );
         assert_eq!(uncut.axis.cuts().count(), 0);
         assert!(uncut.axis.x(10_000) - uncut.axis.x(6_000) < 0.1);
+    }
+
+    #[test]
+    fn a_dozen_sleeps_are_all_cut_and_every_poll_stays_visible() {
+        // exp3's demo sleeps sixteen times in a second: with eight cuts at
+        // most, the other eight sleeps squeezed its polls to nothing.
+        let mut text = String::new();
+        for i in 0..16_u64 {
+            let at = i * 100_000 + 1;
+            let _ = writeln!(
+                text,
+                "[trace {at}.010 ms scheduler] polled task {i}: Pending (10 µs)\n\
+                 [trace {at}.011 ms scheduler] idle: sleep for 100 ms\n\
+                 [trace {}.995 ms scheduler] idle: awake",
+                at + 99_999
+            );
+        }
+        let view = view_of(&text);
+        assert_eq!(view.axis.cuts().count(), 16, "{:?}", view.axis);
+        for i in 0..16_u64 {
+            let end = (i * 100_000 + 1) * 1_000_000 + 10_000;
+            let poll = view.axis.x(end) - view.axis.x(end - 10_000);
+            assert!(poll >= 2.0, "poll {i} is {poll} px wide");
+        }
+        let svg = svg(&view);
+        assert_eq!(svg.matches("cut out: no event").count(), 16, "a label each");
+    }
+
+    #[test]
+    fn a_line_of_an_unknown_kind_after_the_last_event_stretches_nothing() {
+        let text = "\
+[trace 1.000 ms scheduler] polled task 0: Ready (10 µs)
+[trace 9.000 ms scheduler] pool: joined the worker threads
+";
+        let view = view_of(text);
+        assert_eq!((view.from, view.to), (990_000, 1_000_000));
+        assert_eq!(view.unknown, 1);
     }
 
     #[test]
