@@ -27,12 +27,24 @@
 //!     server.await;
 //! })]);
 //! ```
+//!
+//! A read right after its stream wrote is the exception. The data to read
+//! next is then most often the peer's reply to what was written (the answer
+//! to a request, or the next request after an answer), which is rarely
+//! there yet: a try would fail, one system call wasted before the wait.
+//! Such a read waits for `poll(2)` first, where the fd costs one entry more
+//! in a call the loop makes anyway, for as long as that pays: a stream
+//! whose try after a write found nothing waits first after its next write,
+//! and one whose wait found the data ready at the first `poll(2)`, so most
+//! likely there all along, tries first again.
 
 use std::future::Future;
 use std::io::{self, Read};
+use std::mem;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -93,7 +105,7 @@ impl TcpListener {
         .await?;
         // An accepted socket does not inherit the listener's O_NONBLOCK.
         socket.set_nonblocking(true)?;
-        Ok((TcpStream { socket }, socket_addr(addr)?))
+        Ok((TcpStream::new(socket), socket_addr(addr)?))
     }
 }
 
@@ -112,6 +124,17 @@ fn listen(addr: SocketAddr) -> io::Result<Socket> {
 #[derive(Debug)]
 pub struct TcpStream {
     socket: Socket,
+    /// Whether a write has sent bytes since the last read began.
+    wrote: AtomicBool,
+    /// Whether a read right after a write waits for `poll(2)` before its
+    /// first try: set when such a try found nothing, cleared when such a
+    /// wait found the data ready at the first `poll(2)`.
+    ///
+    /// Both flags are hints, not a protocol: whatever they hold, every read
+    /// still returns what has arrived, and only the number of system calls
+    /// changes. They are atomics, loaded and stored `Relaxed`, only so that
+    /// the stream stays `Sync`, as exp6's is.
+    wait_after_write: AtomicBool,
 }
 
 impl TcpStream {
@@ -142,7 +165,7 @@ impl TcpStream {
             }
             Err(err) => return Err(err),
         }
-        Ok(TcpStream { socket })
+        Ok(TcpStream::new(socket))
     }
 
     /// Reads what has arrived into `buf`, waiting until something has, and
@@ -153,10 +176,39 @@ impl TcpStream {
     ///
     /// When it has to wait outside [`run`](crate::run).
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // Set for a read right after a write that tries first: its first try
+        // tells whether the data after a write comes late.
+        let mut learn = false;
+        if self.wrote.swap(false, Ordering::Relaxed) && !buf.is_empty() {
+            if self.wait_after_write.load(Ordering::Relaxed) {
+                self.wait_for_answer().await;
+            } else {
+                learn = true;
+            }
+        }
         retry(&self.socket, Interest::Read, "TcpStream::read", || {
-            (&self.socket).read(buf)
+            let read = (&self.socket).read(buf);
+            if mem::take(&mut learn) {
+                let nothing = matches!(&read, Err(err) if err.kind() == io::ErrorKind::WouldBlock);
+                self.wait_after_write.store(nothing, Ordering::Relaxed);
+            }
+            read
         })
         .await
+    }
+
+    /// The wait of a read right after a write, before its first try. If the
+    /// first `poll(2)` after the wait began found the fd ready, the data was
+    /// most likely there before the wait, where a try would have found it:
+    /// the reads after the next writes try first again. Outside `run` it
+    /// returns at once, and the read tries first like any other.
+    async fn wait_for_answer(&self) {
+        let polls = || try_with_current(|shared| shared.reactor.borrow().polls());
+        let Some(began) = polls() else { return };
+        Readiness::new(&self.socket, Interest::Read, "TcpStream::read").await;
+        if polls() == Some(began + 1) {
+            self.wait_after_write.store(false, Ordering::Relaxed);
+        }
     }
 
     /// Writes all of `buf`, waiting for room as often as it takes.
@@ -181,6 +233,7 @@ impl TcpStream {
             if written == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
+            self.wrote.store(true, Ordering::Relaxed);
             buf = &buf[written..];
         }
         Ok(())
@@ -200,6 +253,15 @@ impl TcpStream {
     /// The address of the other end.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         socket_addr(self.socket.peer_addr()?)
+    }
+
+    /// A stream of a connected socket, whose first read tries first.
+    fn new(socket: Socket) -> Self {
+        TcpStream {
+            socket,
+            wrote: AtomicBool::new(false),
+            wait_after_write: AtomicBool::new(false),
+        }
     }
 }
 
@@ -318,5 +380,165 @@ impl AsFd for TcpStream {
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {
         self.socket.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{run, sleep, spawn, task};
+    use std::cell::RefCell;
+    use std::mem::MaybeUninit;
+    use std::pin::pin;
+    use std::rc::Rc;
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::task::Waker;
+    use std::thread;
+    use std::time::Duration;
+
+    /// Runs `scenario` on its own thread, and fails if it has not finished
+    /// within 30 s: a read that never wakes fails the test, not CI.
+    fn watchdog(scenario: impl FnOnce() + Send + 'static) {
+        let (done_tx, done_rx) = mpsc::channel();
+        let worker = thread::spawn(move || {
+            scenario();
+            let _ = done_tx.send(());
+        });
+        match done_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(()) => worker.join().unwrap(),
+            Err(RecvTimeoutError::Disconnected) => {
+                std::panic::resume_unwind(worker.join().unwrap_err())
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("watchdog: still running after 30 s"),
+        }
+    }
+
+    /// A connected pair: (the connecting end, the accepted end).
+    async fn tcp_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = spawn(async move { listener.accept().await.unwrap().0 });
+        (TcpStream::connect(addr).await.unwrap(), accepted.await)
+    }
+
+    #[test]
+    fn a_read_after_a_write_waits_first_only_while_answers_come_late() {
+        watchdog(|| {
+            run(vec![task(async {
+                let (client, server) = tcp_pair().await;
+                let echoing = spawn(async move {
+                    let mut buf = [0; 64];
+                    while let Ok(n @ 1..) = server.read(&mut buf).await {
+                        server.write_all(&buf[..n]).await.unwrap();
+                    }
+                });
+                // How many poll(2) calls the scheduler has made.
+                let polls = || with_current("polls", |shared| shared.reactor.borrow().polls());
+                let mut buf = [0; 64];
+                // Requests and answers: the try after the first write finds
+                // nothing, so the reads after the next writes wait first,
+                // and their answers come after their waits began.
+                for request in [b"1", b"2", b"3"] {
+                    client.write_all(request).await.unwrap();
+                    assert_eq!(client.read(&mut buf).await.unwrap(), 1);
+                    assert_eq!(&buf[..1], request);
+                    assert!(client.wait_after_write.load(Ordering::Relaxed));
+                }
+                // An answer that is there before the read after a write: the
+                // wait finds it ready at its first poll(2)...
+                client.write_all(b"4").await.unwrap();
+                sleep(Duration::from_millis(20)).await;
+                client.write_all(b"5").await.unwrap();
+                let n = client.read(&mut buf).await.unwrap();
+                assert_eq!(&buf[..n], &b"45"[..n]);
+                assert!(!client.wait_after_write.load(Ordering::Relaxed));
+                if n == 1 {
+                    assert_eq!(client.read(&mut buf).await.unwrap(), 1);
+                    assert_eq!(&buf[..1], b"5");
+                }
+                // ... so the next read after a write tries first, and reads
+                // the data there without a poll(2).
+                client.write_all(b"6").await.unwrap();
+                sleep(Duration::from_millis(20)).await;
+                client.write_all(b"7").await.unwrap();
+                let polls_before = polls();
+                assert_eq!(client.read(&mut buf).await.unwrap(), 1);
+                assert_eq!(&buf[..1], b"6");
+                assert_eq!(polls(), polls_before, "a read of data already there waited");
+                assert!(!client.wait_after_write.load(Ordering::Relaxed));
+                assert_eq!(client.read(&mut buf).await.unwrap(), 1);
+                assert_eq!(&buf[..1], b"7");
+                client.shutdown_write().unwrap();
+                echoing.await;
+            })]);
+        });
+    }
+
+    #[test]
+    fn a_read_after_a_write_outside_run_reads_what_is_there() {
+        let streams = Rc::new(RefCell::new(None));
+        let out = streams.clone();
+        run(vec![task(async move {
+            let (client, server) = tcp_pair().await;
+            // Teach the client to wait first after a write.
+            let echoing = spawn(async move {
+                let mut buf = [0; 1];
+                assert_eq!(server.read(&mut buf).await.unwrap(), 1);
+                server.write_all(&buf).await.unwrap();
+                server
+            });
+            client.write_all(b"q").await.unwrap();
+            client.read(&mut [0; 1]).await.unwrap();
+            assert!(client.wait_after_write.load(Ordering::Relaxed));
+            *out.borrow_mut() = Some((client, echoing.await));
+        })]);
+        let (client, server) = streams.take().unwrap();
+        // No scheduler, no reactor: the read after a write must just read.
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut write = pin!(server.write_all(b"a"));
+        assert!(matches!(write.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+        // Loopback delivers at once, unless the kernel defers it: make sure.
+        let mut byte = [MaybeUninit::uninit()];
+        while socket2::SockRef::from(&client).peek(&mut byte).is_err() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let mut write = pin!(client.write_all(b"r"));
+        assert!(matches!(write.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+        let mut buf = [0; 8];
+        let read = pin!(client.read(&mut buf)).poll(&mut cx);
+        assert!(matches!(read, Poll::Ready(Ok(1))), "{read:?}");
+        assert_eq!(&buf[..1], b"a");
+    }
+
+    #[test]
+    fn a_reset_wakes_a_read_that_waits_first_after_a_write() {
+        watchdog(|| {
+            run(vec![task(async {
+                let (client, server) = tcp_pair().await;
+                let server = spawn(async move {
+                    let mut buf = [0; 1];
+                    assert_eq!(server.read(&mut buf).await.unwrap(), 1);
+                    server.write_all(&buf).await.unwrap();
+                    // Unread data and a linger of 0: closing resets.
+                    assert_eq!(server.read(&mut buf).await.unwrap(), 1);
+                    socket2::SockRef::from(&server)
+                        .set_linger(Some(Duration::ZERO))
+                        .unwrap();
+                });
+                let mut buf = [0; 8];
+                client.write_all(b"q").await.unwrap();
+                client.read(&mut buf).await.unwrap();
+                assert!(client.wait_after_write.load(Ordering::Relaxed));
+                // This read waits first, for an answer that never comes: the
+                // reset has to wake it (POLLHUP and POLLERR, not POLLIN).
+                client.write_all(b"rr").await.unwrap();
+                let result = client.read(&mut buf).await;
+                assert!(
+                    matches!(&result, Ok(0)) || result.is_err(),
+                    "read {result:?} from a reset connection"
+                );
+                server.await;
+            })]);
+        });
     }
 }

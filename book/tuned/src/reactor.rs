@@ -77,6 +77,10 @@ pub(crate) struct Reactor {
     tokens: Vec<Token>,
     /// Polled in every call, and drained when it is readable.
     self_wake: Arc<SelfWake>,
+    /// How many `poll(2)` calls this reactor has made: a socket future that
+    /// reads it when it begins to wait and again when woken can tell whether
+    /// the first call after the wait began found its fd ready.
+    polls: u64,
 }
 
 impl Reactor {
@@ -89,6 +93,7 @@ impl Reactor {
             pollfds: Vec::new(),
             tokens: Vec::new(),
             self_wake,
+            polls: 0,
         }
     }
 
@@ -138,6 +143,11 @@ impl Reactor {
         }
     }
 
+    /// How many `poll(2)` calls this reactor has made so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls
+    }
+
     /// Whether no task waits for an fd.
     pub(crate) fn is_empty(&self) -> bool {
         self.registrations.is_empty()
@@ -169,6 +179,7 @@ impl Reactor {
             self.tokens.push(token);
         }
         let fds = self.pollfds.len();
+        self.polls += 1;
         loop {
             // Recomputed on every try, so a call interrupted by a signal
             // still returns at the deadline, not a full timeout after it.
