@@ -9,8 +9,9 @@
 //! results page, the runtimes as steps (a row each, a column per measure,
 //! each cell's change from the step above: `report::steps`) into FILE.
 //! `compare list`: the runtimes and what each can run.
-//! `compare one WORKLOAD RUNTIME [N]`: one workload, N iterations, no
-//! harness: for `strace -c`, `perf record` or callgrind.
+//! `compare one WORKLOAD RUNTIME [N]`: one workload, N iterations (for
+//! `echo`, 1000 connections and N samples), no harness: for `strace -c`,
+//! `perf record` or callgrind.
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
@@ -25,7 +26,8 @@ const USAGE: &str = "usage: compare report [--quick] [--only WORD,WORD] [--runti
                       [--rounds N] [--out DIR | --steps FILE]
        compare list
        compare one WORKLOAD RUNTIME [N]   (WORKLOAD: yield, yield-many, spawn-join, spawn-100k,
-                                           pool, ping-pong-pair, ping-pong-tcp, sleepers, oversleep)";
+                                           pool, ping-pong-pair, ping-pong-tcp, sleepers, oversleep,
+                                           echo)";
 
 fn main() {
     let mut args = env::args().skip(1);
@@ -141,6 +143,23 @@ fn one(args: Vec<String>) {
                 let (wall, cpu) = sleepers(100_000, std::time::Duration::from_millis(100));
                 println!("100k sleepers: wall {wall:?}, cpu {cpu:?}");
             }
+            return;
+        }
+        "echo" => {
+            // The report's echo at 1000 connections, made once, then N
+            // samples of about 20 ms each: the connections' setup is a small
+            // part of a profile of a few hundred samples.
+            let echo = entry.echo.unwrap_or_else(|| missing());
+            let plan = compare::sample::Plan {
+                target: std::time::Duration::from_millis(20),
+                samples: n as usize,
+            };
+            let per_round = compare::sample::Summary::of(&echo(1000, plan)).median;
+            let mibps =
+                (1000 * compare::work::ECHO_MESSAGE) as f64 / per_round * 1e9 / (1 << 20) as f64;
+            println!(
+                "echo, 1000 connections, on {runtime}: {n} samples, median {per_round:.0} ns per round ({mibps:.1} MiB/s)"
+            );
             return;
         }
         "oversleep" => {
