@@ -9,14 +9,20 @@
 //!   a file that is new in it: [`diff`], cut where [`split`] says;
 //! - `demo.txt` and `trace.txt`, the demo's real output: [`transcript`].
 //!
+//! and under `book/src/generated/pictures/` the chapters' pictures: a
+//! timeline of a real run per stage, a component map per stage, the loop,
+//! and the races of chapters 4 and 6 ([`pictures`], [`diagrams`]).
+//!
 //! `cargo run -p book -- generate` writes them; `cargo run -p book -- check`
 //! and `cargo test -p book` check them.
 //!
 //! `cargo run -p book -- timeline TRACE_FILE` draws an `EXP_TRACE=1` trace
 //! ([`trace`] reads its lines) as an SVG timeline: [`timeline`].
 
+pub mod diagrams;
 pub mod diff;
 pub mod markdown;
+pub mod pictures;
 pub mod split;
 pub mod stages;
 pub mod timeline;
@@ -108,7 +114,7 @@ pub fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 /// `path` relative to the workspace root, for messages.
-fn shown(root: &Path, path: &Path) -> String {
+pub(crate) fn shown(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .display()
@@ -131,17 +137,21 @@ pub fn generate(root: &Path, run_demos: bool, log: &mut dyn FnMut(String)) -> io
         }
     }
     for path in files_under(&generated_root(root))? {
-        if !expected.contains_key(&path) && !transcripts.contains(&path) {
+        if !expected.contains_key(&path)
+            && !transcripts.contains(&path)
+            && !path.starts_with(pictures::pictures_dir(root))
+        {
             fs::remove_file(&path)?;
             log(format!("removed {}", shown(root, &path)));
         }
     }
     remove_empty_dirs(&generated_root(root))?;
     if !run_demos {
-        return Ok(());
+        return pictures::generate(root, None, log);
     }
     let stages: Vec<Stage> = demo_stages().copied().collect();
     let demos = Demos::build(root, &stages)?;
+    pictures::generate(root, Some(&demos), log)?;
     for stage in &stages {
         for which in Which::BOTH {
             let path = generated_dir(root, stage).join(which.file_name());
@@ -201,7 +211,10 @@ pub fn stale_fragments(root: &Path) -> io::Result<Vec<String>> {
         }
     }
     for path in files_under(&generated_root(root))? {
-        if !expected.contains_key(&path) && !transcripts.contains(&path) {
+        if !expected.contains_key(&path)
+            && !transcripts.contains(&path)
+            && !path.starts_with(pictures::pictures_dir(root))
+        {
             problems.push(format!(
                 "{} is left over: no stage generates it",
                 shown(root, &path)

@@ -12,8 +12,9 @@ usage: cargo run -p book -- COMMAND
 
 commands:
   generate           write book/src/generated/: every stage's diff fragments,
-                     and its demo.txt and trace.txt (builds and runs the demos)
-  generate --no-run  the diff fragments only
+                     its demo.txt and trace.txt, and the pictures in
+                     generated/pictures/ (builds and runs the demos)
+  generate --no-run  the diff fragments and the pictures that need no run
   check              report what is stale or not included (what `cargo test -p book` checks)
   timeline TRACE_FILE [--from MS] [--to MS] [--max-events N] [--cut MS]
                      draw an EXP_TRACE=1 trace (stderr of a stage; `-` reads stdin)
@@ -62,10 +63,18 @@ fn main() -> ExitCode {
 fn check(root: &std::path::Path) -> std::io::Result<bool> {
     let mut problems = book::stale_fragments(root)?;
     problems.extend(book::stale_transcripts(root)?);
+    problems.extend(book::pictures::stale(root)?);
+    let stages: Vec<_> = book::stages::STAGES.to_vec();
+    let demos = book::transcript::Demos::build(root, &stages)?;
+    book::pictures::build_examples(root)?;
+    for picture in book::pictures::TIMELINES {
+        problems.extend(book::pictures::stale_run(root, &demos, picture.krate)?);
+    }
     let stale = !problems.is_empty();
     problems.extend(book::missing_includes(root)?);
     problems.extend(book::unnarrated_fragments(root)?);
     problems.extend(book::missing_chapters(root)?);
+    problems.extend(book::pictures::unshown(root)?);
     for problem in &problems {
         println!("{problem}");
     }

@@ -10,8 +10,8 @@
 //! - an idle wait is shaded by its kind (`thread::sleep`, `Condvar`,
 //!   `poll(2)`), each with its own pattern;
 //! - a wake from another thread than the scheduler is an arrow from the
-//!   wake to the task's next poll; a job handed to the pool is a dashed
-//!   arrow from the scheduler to the job;
+//!   wake to the task's next poll (a cross when no poll follows it); a job
+//!   handed to the pool is a dashed arrow from the scheduler to the job;
 //! - timers firing, fds turning ready, self-wake bytes written and drained,
 //!   spawns and the run's start are marks of distinct shapes.
 //!
@@ -34,7 +34,7 @@
 //! # What a picture leaves out
 //!
 //! `--from MS --to MS` draws a window of the trace (spans crossing its edges
-//! are clipped). A window with more than `--max-events` events (default
+//! are clipped; a wait still open at the trace's end runs to `--to`). A window with more than `--max-events` events (default
 //! [`MAX_EVENTS`]) is cut short after that many, and the caption says from
 //! when on events were left out. Trace lines of an unknown kind are not
 //! drawn and are counted in the caption; lines that are not trace lines
@@ -420,7 +420,13 @@ pub fn view(trace: &trace::Trace, options: &Options) -> View {
         .filter(|span| span.start <= to && span.end >= from)
         .map(|span| Span {
             start: span.start.max(from),
-            end: span.end.min(to),
+            // A span still open when the trace ends (a wait that never
+            // ended) runs to the window's end, however far `--to` puts it.
+            end: if span.open && span.end == last {
+                to
+            } else {
+                span.end.min(to)
+            },
             ..span.clone()
         })
         .collect();
@@ -961,7 +967,7 @@ pub fn svg(view: &View) -> String {
         }
     }
     for mark in &view.marks {
-        if let MarkKind::Wake { .. } = mark.kind {
+        if answered(view, mark) {
             continue; // drawn as its arrow's tail
         }
         let (cx, cy) = (x(mark.at), lane_top(&mark.lane) + MARK_Y);
@@ -1032,10 +1038,29 @@ fn shape(kind: MarkKind, cx: f64, cy: f64) -> String {
         MarkKind::BytesDrained { .. } => format!(
             r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="4" fill="white" stroke="{VERMILLION}" stroke-width="2"/>"#
         ),
-        MarkKind::Wake { .. } => {
-            format!(r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="2.5" fill="{VERMILLION}"/>"#)
-        }
+        // Drawn only when no poll follows it: a cross.
+        MarkKind::Wake { .. } => format!(
+            r#"<path d="M{:.1},{:.1} L{:.1},{:.1} M{:.1},{:.1} L{:.1},{:.1}" stroke="{VERMILLION}" stroke-width="2.5"/>"#,
+            cx - 4.5,
+            cy - 4.5,
+            cx + 4.5,
+            cy + 4.5,
+            cx - 4.5,
+            cy + 4.5,
+            cx + 4.5,
+            cy - 4.5
+        ),
     }
+}
+
+/// Whether `mark` is a wake from another thread that an arrow to the
+/// task's next poll draws; a wake that no poll in the picture follows is
+/// drawn as a mark of its own.
+fn answered(view: &View, mark: &Mark) -> bool {
+    matches!(mark.kind, MarkKind::Wake { .. })
+        && view.arrows.iter().any(|arrow| {
+            arrow.kind == ArrowKind::Wake && arrow.from.0 == mark.lane && arrow.from.1 == mark.at
+        })
 }
 
 /// How far in from a cut's edges its zig-zags are: [`CUT_MARGIN`], less
@@ -1286,6 +1311,16 @@ fn legend(view: &View) -> Vec<Entry> {
             "self-wake bytes drained",
         ),
     ];
+    if view
+        .marks
+        .iter()
+        .any(|mark| matches!(mark.kind, MarkKind::Wake { .. }) && !answered(view, mark))
+    {
+        entries.push((
+            shape(MarkKind::Wake { task: 0 }, 12.0, 7.0),
+            "wake that no poll in the picture follows",
+        ));
+    }
     for (kind, text) in marks {
         if has_mark(&|k| std::mem::discriminant(k) == std::mem::discriminant(&kind)) {
             entries.push((shape(kind, 12.0, 7.0), text));

@@ -334,17 +334,57 @@ impl Demos {
         })
     }
 
+    /// Builds the examples `examples`, each `(crate, example)`, with one
+    /// `cargo build`, beside the demos.
+    pub fn build_examples(root: &Path, examples: &[(&str, &str)]) -> io::Result<Demos> {
+        let target = demo_target_dir(root);
+        let mut command = Command::new(cargo());
+        command
+            .current_dir(root)
+            .args(["build", "--quiet", "--target-dir"])
+            .arg(&target);
+        for (krate, example) in examples {
+            command.args(["-p", krate, "--example", example]);
+        }
+        let status = command.status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!(
+                "building the examples failed ({status}): {command:?}"
+            )));
+        }
+        Ok(Demos {
+            bin_dir: target.join("debug"),
+        })
+    }
+
     /// Runs the demo of `stage` (built by [`Demos::build`]) and returns what
     /// `which` captures, whole.
     pub fn run(&self, root: &Path, stage: &Stage, which: Which) -> io::Result<String> {
         let binary = self
             .bin_dir
             .join(format!("{}{}", stage.krate, env::consts::EXE_SUFFIX));
-        let mut command = Command::new(&binary);
-        command
-            .current_dir(root)
-            .args(stage.demo.args)
-            .stdin(Stdio::null());
+        self.run_binary(root, &binary, stage.demo.args, which)
+    }
+
+    /// Runs example `example` (built by [`Demos::build_examples`]) and
+    /// returns what `which` captures, whole.
+    pub fn run_example(&self, root: &Path, example: &str, which: Which) -> io::Result<String> {
+        let binary = self
+            .bin_dir
+            .join("examples")
+            .join(format!("{example}{}", env::consts::EXE_SUFFIX));
+        self.run_binary(root, &binary, &[], which)
+    }
+
+    fn run_binary(
+        &self,
+        root: &Path,
+        binary: &Path,
+        args: &[&str],
+        which: Which,
+    ) -> io::Result<String> {
+        let mut command = Command::new(binary);
+        command.current_dir(root).args(args).stdin(Stdio::null());
         let (mut reader, writer) = io::pipe()?;
         match which {
             Which::Demo => {
