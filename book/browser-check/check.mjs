@@ -13,6 +13,11 @@
 //           resolves: the page exists and the anchor's id is on it
 //   search  the search box, offline, finds at least one result for a word
 //           that is in the book, and none for a word that is not
+//   picture every image on every page loads with a non-zero rendered size
+//           and is not blank (its pixels, drawn on a canvas, are not all one
+//           colour), and every experiment chapter (expN-*.html) shows a
+//           timeline (generated/pictures/*-timeline.svg) and a component map
+//           (*-map.svg) at least
 // One line per check, then "book-check: N passed, N failed"; exit 1 on any
 // failure, 2 when the whole run overruns its time limit.
 
@@ -54,7 +59,7 @@ let failed = 0;
 function report(ok, check, subject, details = []) {
     if (ok) passed++;
     else failed++;
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${check.padEnd(6)} ${subject}`);
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${check.padEnd(7)} ${subject}`);
     for (const d of new Set(details)) console.log(`       - ${d}`);
 }
 function summary() {
@@ -198,6 +203,46 @@ function readPage() {
     return { ids, links, sidebar, diffs };
 }
 
+// Every image of a loaded page: its source, sizes, and how many of its
+// pixels differ from its first one, drawn on a canvas at its natural size.
+function readImages() {
+    return [...document.querySelectorAll('img')].map((img) => {
+        const rect = img.getBoundingClientRect();
+        const info = {
+            src: img.getAttribute('src') || '',
+            alt: img.getAttribute('alt') || '',
+            loaded: img.complete && img.naturalWidth > 0,
+            width: rect.width,
+            height: rect.height,
+            natural: [img.naturalWidth, img.naturalHeight],
+            differing: -1,
+            pixels: 0,
+            error: null,
+        };
+        if (!info.loaded) return info;
+        try {
+            const w = Math.max(1, Math.round(img.naturalWidth));
+            const h = Math.max(1, Math.round(img.naturalHeight));
+            const canvas = document.createElement('canvas');
+            canvas.width = w;
+            canvas.height = h;
+            const ctx = canvas.getContext('2d');
+            ctx.drawImage(img, 0, 0, w, h);
+            const data = ctx.getImageData(0, 0, w, h).data;
+            const first = [data[0], data[1], data[2], data[3]];
+            let differing = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                if (Math.abs(data[i] - first[0]) + Math.abs(data[i + 1] - first[1]) + Math.abs(data[i + 2] - first[2]) + Math.abs(data[i + 3] - first[3]) > 24) differing++;
+            }
+            info.differing = differing;
+            info.pixels = w * h;
+        } catch (err) {
+            info.error = String(err);
+        }
+        return info;
+    });
+}
+
 async function visit(url) {
     const { page, problems } = await openPage();
     try {
@@ -205,18 +250,23 @@ async function visit(url) {
         if (!res) problems.push('no response');
         else if (res.status() !== 200) {
             problems.push(`HTTP ${res.status()}`);
-            return { ok: false, loaded: false, problems, ids: [], links: [], sidebar: [], diffs: [] };
+            return { ok: false, loaded: false, problems, ids: [], links: [], sidebar: [], diffs: [], images: [] };
         }
         // Late scripts (highlighting, the sidebar, playground fetches) get a moment to finish.
         await page.waitForLoadState('networkidle', { timeout: SETTLE_MS }).catch(() => {});
         await page
             .waitForFunction(() => [...document.querySelectorAll('pre > code.language-diff')].every((c) => c.classList.contains('hljs')), null, { timeout: SETTLE_MS })
             .catch(() => {});
+        // Images get a moment to load and decode before they are measured.
+        await page
+            .waitForFunction(() => [...document.images].every((img) => img.complete), null, { timeout: STEP_MS })
+            .catch(() => {});
         const data = await page.evaluate(readPage);
-        return { ok: problems.length === 0, loaded: true, problems, ...data };
+        const images = await page.evaluate(readImages);
+        return { ok: problems.length === 0, loaded: true, problems, images, ...data };
     } catch (err) {
         problems.push(`could not load: ${err.message.split('\n')[0]}`);
-        return { ok: false, loaded: false, problems, ids: [], links: [], sidebar: [], diffs: [] };
+        return { ok: false, loaded: false, problems, ids: [], links: [], sidebar: [], diffs: [], images: [] };
     } finally {
         await page.close().catch(() => {});
     }
@@ -347,6 +397,30 @@ async function runChecks() {
             else if (anchor !== null && !ids.has(anchor)) broken.add(`"${link.text}" -> ${link.href}: no id "${anchor}" on ${target.slice(1)}`);
         }
         report(broken.size === 0, 'links', `${p.slice(1)}: ${count} internal link(s)${broken.size ? `, ${broken.size} broken` : ''}`, [...broken]);
+    }
+
+    // picture: every image loads, has a size and is not blank; every
+    // experiment chapter has its timeline and its map.
+    for (const [p, v] of visited) {
+        if (!v.loaded) continue;
+        const chapter = /^\/exp\d-[^/]*\.html$/.test(p);
+        if (v.images.length === 0 && !chapter) continue;
+        const bad = [];
+        for (const img of v.images) {
+            const name = img.src || '(no src)';
+            if (!img.loaded) bad.push(`${name}: did not load`);
+            else if (!(img.width > 0 && img.height > 0)) bad.push(`${name}: rendered ${img.width} x ${img.height}`);
+            else if (img.error) bad.push(`${name}: could not be read back (${img.error})`);
+            else if (img.differing < Math.max(50, img.pixels * 0.002)) bad.push(`${name}: blank (${img.differing} of ${img.pixels} pixels differ from the first)`);
+            if (!img.alt.trim()) bad.push(`${name}: no alt text`);
+        }
+        const pictures = v.images.filter((img) => img.src.includes('generated/pictures/'));
+        if (chapter) {
+            if (!pictures.some((img) => img.src.endsWith('-timeline.svg'))) bad.push('no timeline picture (generated/pictures/*-timeline.svg)');
+            if (!pictures.some((img) => img.src.endsWith('-map.svg'))) bad.push('no component map (generated/pictures/*-map.svg)');
+        }
+        const sizes = v.images.filter((img) => img.loaded).map((img) => `${Math.round(img.width)}x${Math.round(img.height)}`);
+        report(bad.length === 0, 'picture', `${p.slice(1)}: ${v.images.length} image(s)${sizes.length ? ` (${sizes.join(', ')})` : ''}`, bad);
     }
 
     // search: offline, in the first page's search box.

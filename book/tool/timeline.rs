@@ -1734,4 +1734,42 @@ demo output, not a trace line
         assert_eq!(short_duration(1_560_000), "1.6 ms");
         assert_eq!(duration_text(4_100), "4.1 µs");
     }
+
+    /// A wake that no poll follows (chapter 4's late wake, chapter 6's lost
+    /// one) is drawn as a cross of its own, with a legend entry; a wake that
+    /// a poll answers is only its arrow.
+    #[test]
+    fn a_wake_that_no_poll_follows_is_a_cross() {
+        let lost = "[trace 0.000 ms scheduler] polled task 0: Pending (5 µs)\n\
+                    [trace 0.010 ms scheduler] idle: condvar wait, no timeout\n\
+                    [trace 0.020 ms pool-1] woke task 0\n";
+        let picture = svg(&view_of(lost));
+        assert!(picture.contains("wake that no poll in the picture follows"));
+        assert!(picture.contains(r##"stroke="#D55E00" stroke-width="2.5""##));
+        let answered = format!(
+            "{lost}[trace 0.030 ms scheduler] idle: awake\n\
+             [trace 0.040 ms scheduler] polled task 0: Ready (5 µs)\n"
+        );
+        let picture = svg(&view_of(&answered));
+        assert!(!picture.contains("wake that no poll in the picture follows"));
+        assert!(picture.contains("wake from another thread, to the next poll"));
+    }
+
+    /// A wait that never ended runs to `--to`, past the trace's last line.
+    #[test]
+    fn a_wait_open_at_the_end_runs_to_the_window_end() {
+        let text = "[trace 0.000 ms scheduler] polled task 0: Pending (5 µs)\n\
+                    [trace 0.090 ms scheduler] idle: poll(2) on 2 fds, no timeout\n";
+        let options = Options {
+            to: Some(200_000),
+            ..Options::default()
+        };
+        let view = view(&trace::parse(text), &options);
+        let idle = view
+            .spans
+            .iter()
+            .find(|span| matches!(span.kind, SpanKind::Idle { .. }))
+            .expect("the wait is drawn");
+        assert_eq!((idle.start, idle.end), (90_000, 200_000));
+    }
 }
