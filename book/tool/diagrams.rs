@@ -170,7 +170,12 @@ fn maps() -> Vec<Map> {
             krate: "exp2-sleep",
             title: "exp2: wakers, a ready queue and timers",
             parts: vec![TASKS, READY, PASS, TIMERS],
-            flows: vec![take, poll, yield_wake, timer_wake],
+            flows: vec![
+                take,
+                poll,
+                flow("tasks", "ready", "wake: a yield"),
+                timer_wake,
+            ],
             new: &["ready", "timers"],
             idle: "idle: thread::sleep until the earliest timer",
         },
@@ -393,15 +398,34 @@ fn map_svg(map: &Map) -> String {
         ly,
         escape(map.idle)
     );
-    let _ = writeln!(
-        out,
-        r##"<line x1="10" y1="{y}" x2="44" y2="{y}" stroke="{BLUE}" stroke-width="2" marker-end="url(#m-same)"/><text x="50" y="{ty}">on the scheduler's thread</text>
-<line x1="220" y1="{y}" x2="254" y2="{y}" stroke="{VERMILLION}" stroke-width="2" stroke-dasharray="7 4" marker-end="url(#m-away)"/><text x="260" y="{ty}">from another thread</text>
-<rect x="420" y="{ry}" width="24" height="14" rx="3" fill="#FFF6E0" stroke="{ORANGE}" stroke-width="3"/><text x="450" y="{ty}">new in this stage</text>"##,
-        y = height - 18.0,
-        ty = height - 14.0,
-        ry = height - 25.0
-    );
+    // The legend: only what the map draws.
+    let (y, ty, ry) = (height - 18.0, height - 14.0, height - 25.0);
+    let mut x = 10.0;
+    if !map.flows.is_empty() {
+        let _ = writeln!(
+            out,
+            r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{BLUE}" stroke-width="2" marker-end="url(#m-same)"/><text x="{}" y="{ty}">on the scheduler's thread</text>"#,
+            x + 34.0,
+            x + 40.0
+        );
+        x += 210.0;
+    }
+    if map.flows.iter().any(|flow| flow.other_thread) {
+        let _ = writeln!(
+            out,
+            r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{VERMILLION}" stroke-width="2" stroke-dasharray="7 4" marker-end="url(#m-away)"/><text x="{}" y="{ty}">from another thread</text>"#,
+            x + 34.0,
+            x + 40.0
+        );
+        x += 200.0;
+    }
+    if !map.new.is_empty() {
+        let _ = writeln!(
+            out,
+            r##"<rect x="{x}" y="{ry}" width="24" height="14" rx="3" fill="#FFF6E0" stroke="{ORANGE}" stroke-width="3"/><text x="{}" y="{ty}">new in this stage</text>"##,
+            x + 30.0
+        );
+    }
     out.push_str("</svg>\n");
     out
 }
