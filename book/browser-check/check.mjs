@@ -405,8 +405,17 @@ async function runChecks() {
         if (!v.loaded) continue;
         const chapter = /^\/exp\d-[^/]*\.html$/.test(p);
         if (v.images.length === 0 && !chapter) continue;
-        const bad = [];
+        // mdBook shows each image twice, the second a zoomed copy hidden
+        // until the first is clicked: each source is judged by its largest
+        // rendering.
+        const bySrc = new Map();
         for (const img of v.images) {
+            const seen = bySrc.get(img.src);
+            if (!seen || img.width * img.height > seen.width * seen.height) bySrc.set(img.src, img);
+        }
+        const images = [...bySrc.values()];
+        const bad = [];
+        for (const img of images) {
             const name = img.src || '(no src)';
             if (!img.loaded) bad.push(`${name}: did not load`);
             else if (!(img.width > 0 && img.height > 0)) bad.push(`${name}: rendered ${img.width} x ${img.height}`);
@@ -414,13 +423,13 @@ async function runChecks() {
             else if (img.differing < Math.max(50, img.pixels * 0.002)) bad.push(`${name}: blank (${img.differing} of ${img.pixels} pixels differ from the first)`);
             if (!img.alt.trim()) bad.push(`${name}: no alt text`);
         }
-        const pictures = v.images.filter((img) => img.src.includes('generated/pictures/'));
+        const pictures = images.filter((img) => img.src.includes('generated/pictures/'));
         if (chapter) {
             if (!pictures.some((img) => img.src.endsWith('-timeline.svg'))) bad.push('no timeline picture (generated/pictures/*-timeline.svg)');
             if (!pictures.some((img) => img.src.endsWith('-map.svg'))) bad.push('no component map (generated/pictures/*-map.svg)');
         }
-        const sizes = v.images.filter((img) => img.loaded).map((img) => `${Math.round(img.width)}x${Math.round(img.height)}`);
-        report(bad.length === 0, 'picture', `${p.slice(1)}: ${v.images.length} image(s)${sizes.length ? ` (${sizes.join(', ')})` : ''}`, bad);
+        const sizes = images.filter((img) => img.loaded).map((img) => `${Math.round(img.width)}x${Math.round(img.height)}`);
+        report(bad.length === 0, 'picture', `${p.slice(1)}: ${images.length} image(s)${sizes.length ? ` (${sizes.join(', ')})` : ''}`, bad);
     }
 
     // search: offline, in the first page's search box.
