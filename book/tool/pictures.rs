@@ -1,7 +1,7 @@
 //! The chapters' pictures, under `book/src/generated/pictures/`.
 //!
 //! - `CRATE-timeline.svg`: a real run drawn by [`crate::timeline`], beside
-//!   `CRATE-timeline.log`, the run's output it draws. Each run does the same
+//!   `CRATE-timeline.txt`, the run's output it draws. Each run does the same
 //!   things in the same order every time: the stage's demo for exp1 to exp4
 //!   (a few tasks on timers), and a small example of the crate for exp5 and
 //!   exp6, whose demos serve fifty clients at once (`examples/one_echo.rs`,
@@ -74,7 +74,7 @@ impl TimelinePicture {
 
     /// The drawn log's path.
     pub fn log_path(&self, root: &Path) -> PathBuf {
-        pictures_dir(root).join(format!("{}-timeline.log", self.krate))
+        pictures_dir(root).join(format!("{}-timeline.txt", self.krate))
     }
 
     /// Runs it with `EXP_TRACE=1`: its whole output. `demos` has the
