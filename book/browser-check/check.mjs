@@ -18,6 +18,12 @@
 //           colour), and every experiment chapter (expN-*.html) shows a
 //           timeline (generated/pictures/*-timeline.svg) and a component map
 //           (*-map.svg) at least
+//   quiz    every experiment chapter has an mdbook-quiz widget; the check
+//           starts it, answers question 1 right and every other question
+//           wrong (MultipleChoice: it picks the radio button whose value is
+//           the answer, or one that is not), and the review must say
+//           "1/N" with question 1 marked correct and the others incorrect;
+//           asked for the correct answers, it shows each one's context
 // One line per check, then "book-check: N passed, N failed"; exit 1 on any
 // failure, 2 when the whole run overruns its time limit.
 
@@ -432,8 +438,72 @@ async function runChecks() {
         report(bad.length === 0, 'picture', `${p.slice(1)}: ${images.length} image(s)${sizes.length ? ` (${sizes.join(', ')})` : ''}`, bad);
     }
 
+    // quiz: one run through each experiment chapter's quiz.
+    for (const p of visited.keys()) {
+        if (/^\/exp\d-[^/]*\.html$/.test(p)) await checkQuiz(p);
+    }
+
     // search: offline, in the first page's search box.
     await checkSearch();
+}
+
+// Runs through the quiz on page `p`: question 1 answered right, the others
+// wrong, then the review and the explanations.
+async function checkQuiz(p) {
+    const { page, problems } = await openPage();
+    let subject = `${p.slice(1)}: no quiz`;
+    try {
+        await page.goto(origin + p, { waitUntil: 'load' });
+        const widget = page.locator('.quiz-placeholder .mdbook-quiz');
+        try {
+            await widget.first().waitFor({ state: 'visible' });
+        } catch {
+            problems.push('no mdbook-quiz widget rendered (.quiz-placeholder .mdbook-quiz): is mdbook-quiz installed, and the chapter\'s {{#quiz}} line there?');
+            return;
+        }
+        // The questions, as the preprocessor gave them to the widget.
+        const quiz = JSON.parse(await page.locator('.quiz-placeholder').first().getAttribute('data-quiz-questions'));
+        const questions = quiz.questions;
+        subject = `${p.slice(1)}: ${questions.length} question(s)`;
+        const other = questions.find((q) => q.type !== 'MultipleChoice');
+        if (other) {
+            problems.push(`a ${other.type} question: this check answers only MultipleChoice ones`);
+            return;
+        }
+        await widget.locator('button.start').click();
+        for (let i = 0; i < questions.length; i++) {
+            const form = widget.locator('form.response');
+            await widget.locator('.question .prompt h4', { hasText: `Question ${i + 1}` }).waitFor();
+            const values = await form.locator('input[type=radio]').evaluateAll((inputs) => inputs.map((input) => input.value));
+            const answer = questions[i].answer.answer;
+            const pick = i === 0 ? values.indexOf(answer) : values.findIndex((v) => v !== answer);
+            if (pick < 0) {
+                problems.push(`question ${i + 1}: no choice to pick among ${values.length} radio button(s)`);
+                return;
+            }
+            await form.locator('input[type=radio]').nth(pick).check();
+            await form.locator('input[type=submit]').click();
+        }
+        await widget.getByRole('heading', { name: 'Answer Review' }).waitFor();
+        const score = (await widget.locator('p', { hasText: 'You answered' }).first().innerText()).replace(/\s+/g, ' ');
+        if (!score.includes(`1/${questions.length}`)) problems.push(`the review says "${score}", not 1/${questions.length}`);
+        const answers = widget.locator('.answer-wrapper');
+        const marks = await answers.evaluateAll((wrappers) =>
+            wrappers.map((w) => (w.querySelector('.answer-row .correct') ? 'correct' : w.querySelector('.answer-row .incorrect') ? 'incorrect' : 'unmarked')),
+        );
+        const want = questions.map((_, i) => (i === 0 ? 'correct' : 'incorrect'));
+        if (marks.join() !== want.join()) problems.push(`the review marks the answers ${marks.join(', ')}, not ${want.join(', ')}`);
+        await widget.getByRole('button', { name: 'see the correct answers' }).first().click();
+        await answers.first().locator('.context').waitFor();
+        const contexts = await answers.locator('.context').count();
+        if (contexts !== questions.length) problems.push(`${contexts} of ${questions.length} answers show their context`);
+        subject += `, answered 1 right: the review says ${score.match(/\d+\/\d+/)?.[0] ?? '?'}, ${contexts} explanation(s)`;
+    } catch (err) {
+        problems.push(err.message.split('\n')[0]);
+    } finally {
+        report(problems.length === 0, 'quiz', subject, problems);
+        await page.close().catch(() => {});
+    }
 }
 
 async function checkSearch() {
