@@ -115,9 +115,15 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr`.
+    /// Connects to `addr`: the first of its addresses that accepts.
     ///
-    /// The connect is non-blocking: it starts the handshake and waits for
+    /// Like std's `TcpStream::connect`, it tries each address in turn and
+    /// returns the last one's error if none accepts, so that
+    /// `"localhost:PORT"` reaches a server listening on `127.0.0.1` even when
+    /// `localhost` is `::1` first. Resolving a host name blocks the thread,
+    /// and so the scheduler, as it does in [`TcpListener::bind`].
+    ///
+    /// Each connect is non-blocking: it starts the handshake and waits for
     /// the socket to turn writable, which it does when the handshake is over,
     /// whether it succeeded or not. The socket's `SO_ERROR` then says which,
     /// so that a refused connection is an error rather than a stream whose
@@ -126,23 +132,17 @@ impl TcpStream {
     /// # Panics
     ///
     /// When it has to wait outside [`run`](crate::run).
-    pub async fn connect(addr: SocketAddr) -> io::Result<Self> {
-        let socket = new_socket(addr)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            // Interrupted or not, the handshake goes on in the kernel.
-            Err(err)
-                if err.raw_os_error() == Some(libc::EINPROGRESS)
-                    || err.kind() == io::ErrorKind::Interrupted =>
-            {
-                Readiness::new(&socket, Interest::Write, "TcpStream::connect").await;
-                if let Some(err) = socket.take_error()? {
-                    return Err(err);
-                }
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<Self> {
+        let mut last_error = None;
+        for addr in addr.to_socket_addrs()? {
+            match connect(addr).await {
+                Ok(socket) => return Ok(TcpStream { socket }),
+                Err(err) => last_error = Some(err),
             }
-            Err(err) => return Err(err),
         }
-        Ok(TcpStream { socket })
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        }))
     }
 
     /// Reads what has arrived into `buf`, waiting until something has, and
@@ -192,6 +192,17 @@ impl TcpStream {
         self.socket.shutdown(Shutdown::Write)
     }
 
+    /// Sets `TCP_NODELAY`: with `true`, a small write is sent at once
+    /// rather than held back by Nagle's algorithm until the data sent before
+    /// it is acknowledged.
+    ///
+    /// A server that answers each request with a few small writes, or a
+    /// client that sends one request in pieces, wants it: the peer delays its
+    /// acknowledgements, so a held-back write can wait tens of milliseconds.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.socket.set_tcp_nodelay(nodelay)
+    }
+
     /// The address of this end of the connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         socket_addr(self.socket.local_addr()?)
@@ -201,6 +212,26 @@ impl TcpStream {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         socket_addr(self.socket.peer_addr()?)
     }
+}
+
+/// Makes a non-blocking socket connected to `addr`.
+async fn connect(addr: SocketAddr) -> io::Result<Socket> {
+    let socket = new_socket(addr)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        // Interrupted or not, the handshake goes on in the kernel.
+        Err(err)
+            if err.raw_os_error() == Some(libc::EINPROGRESS)
+                || err.kind() == io::ErrorKind::Interrupted =>
+        {
+            Readiness::new(&socket, Interest::Write, "TcpStream::connect").await;
+            if let Some(err) = socket.take_error()? {
+                return Err(err);
+            }
+        }
+        Err(err) => return Err(err),
+    }
+    Ok(socket)
 }
 
 /// Makes a non-blocking TCP socket for `addr`'s address family.

@@ -134,6 +134,66 @@ fn a_connect_to_a_closed_port_is_refused() {
 }
 
 #[test]
+fn connect_tries_each_address_until_one_accepts() {
+    watchdog(30, || {
+        run(vec![task(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let accepting = spawn(async move { listener.accept().await.unwrap() });
+            let (closed, other_closed) = (closed_port(), closed_port());
+            let client = TcpStream::connect(&[closed, addr][..]).await.unwrap();
+            assert_eq!(client.peer_addr().unwrap(), addr);
+            accepting.await;
+            // None accepts: the error is the last address's.
+            let err = TcpStream::connect(&[closed, other_closed][..])
+                .await
+                .map(drop)
+                .expect_err("a connect to two closed ports succeeded");
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+            let err = TcpStream::connect(&[][..] as &[SocketAddr])
+                .await
+                .map(drop)
+                .expect_err("a connect to no address succeeded");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        })]);
+    });
+}
+
+#[test]
+fn connect_resolves_a_host_name() {
+    watchdog(30, || {
+        run(vec![task(async {
+            // Whether `localhost` is `::1` first or not, 127.0.0.1 answers.
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let accepting = spawn(async move { listener.accept().await.unwrap() });
+            let client = TcpStream::connect(format!("localhost:{port}"))
+                .await
+                .unwrap();
+            let (server, _) = accepting.await;
+            assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+        })]);
+    });
+}
+
+#[test]
+fn set_nodelay_sets_tcp_nodelay() {
+    watchdog(30, || {
+        run(vec![task(async {
+            let (near, far) = tcp_pair().await;
+            let nodelay =
+                |stream: &TcpStream| socket2::SockRef::from(stream).tcp_nodelay().unwrap();
+            assert!(!nodelay(&near), "TCP_NODELAY is on by default");
+            near.set_nodelay(true).unwrap();
+            assert!(nodelay(&near));
+            assert!(!nodelay(&far), "set on the wrong socket");
+            near.set_nodelay(false).unwrap();
+            assert!(!nodelay(&near));
+        })]);
+    });
+}
+
+#[test]
 fn a_read_after_the_peer_closes_returns_what_was_sent_then_zero() {
     watchdog(30, || {
         run(vec![task(async {
