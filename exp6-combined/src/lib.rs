@@ -1,5 +1,72 @@
 //! Experiment 6: the thread pool and the sockets together.
 //!
+//! # Using it
+//!
+//! A program hands [`run`] its first tasks; they [`spawn`] more, wait for
+//! sockets of [`net`], for [`sleep`], and for blocking work handed to the
+//! pool with [`spawn_blocking`]. `run` returns when the last task is done,
+//! so a server that should stop must let its accept loop end: here after a
+//! number of clients, as [`echo::serve`]'s `limit` does. An accept loop that
+//! never ends keeps `run` from ever returning.
+//!
+//! ```
+//! use exp6_combined::net::{TcpListener, TcpStream};
+//! use exp6_combined::{run, spawn, spawn_blocking, task};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+//! let port = listener.local_addr().unwrap().port();
+//! let server = task(async move {
+//!     // Two clients, then the loop ends; each connection's task runs on.
+//!     for _ in 0..2 {
+//!         let (stream, _) = listener.accept().await.unwrap();
+//!         spawn(async move {
+//!             let mut buf = [0; 64];
+//!             let n = stream.read(&mut buf).await.unwrap();
+//!             // Blocking work goes to the pool, not the scheduler's thread.
+//!             let reply = spawn_blocking(move || buf[..n].to_ascii_uppercase()).await;
+//!             stream.write_all(&reply).await.unwrap();
+//!         });
+//!     }
+//! });
+//! let client = |text: &'static str| {
+//!     task(async move {
+//!         let stream = TcpStream::connect(("localhost", port)).await.unwrap();
+//!         stream.set_nodelay(true).unwrap();
+//!         stream.write_all(text.as_bytes()).await.unwrap();
+//!         let mut buf = [0; 64];
+//!         let n = stream.read(&mut buf).await.unwrap();
+//!         assert_eq!(&buf[..n], text.to_uppercase().as_bytes());
+//!     })
+//! };
+//! run(vec![server, client("hello"), client("world")]);
+//! ```
+//!
+//! - When every task waits and nothing can wake any of them (no timer, no
+//!   socket waited for, no pool job in flight, no waker held outside the
+//!   scheduler), `run` panics with "nothing can wake them": a future
+//!   returned `Pending` without keeping its waker anywhere. A waker that a
+//!   waiting task keeps (in a join handle, say) counts as held, so tasks
+//!   that wait for each other are not reported: `run` just waits.
+//! - One writer per stream. [`write_all`](net::TcpStream::write_all) sends
+//!   as much as the socket takes and waits for room for the rest; while it
+//!   waits, another task's `write_all` on the same stream can send its
+//!   bytes in between. Give each stream one task that writes, and send it
+//!   what to write.
+//! - Small writes wait for the peer's acknowledgement of the data before
+//!   them (Nagle's algorithm), and the peer delays its acknowledgements:
+//!   a request or a reply made of several small writes can take tens of
+//!   milliseconds. [`set_nodelay(true)`](net::TcpStream::set_nodelay) on
+//!   both ends sends each write at once.
+//! - There are no channels, no `select` and no timeouts: a channel between
+//!   tasks of one thread is a queue and a waker in a `RefCell`, and a
+//!   timeout polls an operation and a [`sleep`] in turn, dropping the
+//!   operation if the sleep ends first (the echo server's `within`).
+//!
+//! The example `exp6-combined/examples/chat.rs` is a chat server built this
+//! way, and the book's page "Using exp6 as a library" says more.
+//!
+//! # How it works
+//!
 //! Experiment 4 ran blocking work on a thread pool, and when no task was
 //! ready it blocked on the ready queue's `Condvar`, which a worker notifies.
 //! Experiment 5 waited for sockets, and when no task was ready it blocked in
