@@ -1,9 +1,10 @@
-//! Chapter 6 exercise: a copy of exp6-combined whose self-wake is yours.
+//! Chapter 6 exercise: exp6-combined whose self-wake is yours.
 //!
-//! Every file of this folder is exp6's `src/` as it is, but for this
-//! paragraph and the two lines that load `self_wake` from `src/lib.rs`,
-//! the file you write, and the tests of the eventfd. Below, exp6's own
-//! words, which say "socketpair" where yours is an eventfd.
+//! This file is exp6's `src/lib.rs` but for this paragraph, the test
+//! module and the `#[path]` lines: every other module is exp6's own file,
+//! loaded from `exp6-combined/src/` as it is (so it cannot drift), except
+//! `self_wake`, loaded from `src/lib.rs`, the file you write. Below, exp6's
+//! own words, which say "socketpair" where yours is an eventfd.
 //!
 //! Experiment 6: the thread pool and the sockets together.
 //!
@@ -39,15 +40,23 @@
 // allowed for that one call alone, in reactor.rs.
 #![deny(unsafe_code)]
 
+#[path = "../../../../exp6-combined/src/echo.rs"]
 pub mod echo;
+#[path = "../../../../exp6-combined/src/join.rs"]
 mod join;
+#[path = "../../../../exp6-combined/src/net.rs"]
 pub mod net;
+#[path = "../../../../exp6-combined/src/pool.rs"]
 mod pool;
+#[path = "../../../../exp6-combined/src/reactor.rs"]
 mod reactor;
 #[path = "../src/lib.rs"]
 mod self_wake;
+#[path = "../../../../exp6-combined/src/timer.rs"]
 mod timer;
+#[path = "../../../../exp6-combined/src/trace.rs"]
 mod trace;
+#[path = "../../../../exp6-combined/src/waker.rs"]
 mod waker;
 
 #[cfg(test)]
