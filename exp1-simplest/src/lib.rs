@@ -3,7 +3,7 @@
 //! A queue of futures, polled one after another, round-robin, until every one
 //! of them has finished. A future that is not done returns [`Poll::Pending`]
 //! and goes to the back of the queue. Nothing wakes anything: every pending
-//! task is simply polled again on the next pass, so the waker we hand out is
+//! task is simply polled again in the next round, so the waker we hand out is
 //! [`Waker::noop`].
 //!
 //! This is the Python experiment's `while tasks: coro.send(None)` loop with
