@@ -17,7 +17,8 @@ pub async fn read_timeout(
     timeout: Duration,
 ) -> io::Result<usize> {
     // Your code: poll `stream.read(buf)` and `sleep(timeout)` side by side,
-    // and return as soon as either is ready.
+    // and return as soon as either is ready. (`sleep` is `exp5_selectors::sleep`,
+    // exported at the crate's top.)
     let _ = (stream, buf, timeout);
     todo!()
 }

@@ -49,7 +49,8 @@ impl<T> Sender<T> {
     /// Sends `value`, never waiting: the queue has no bound. Wakes the
     /// receiving task if it waits.
     pub fn send(&self, value: T) {
-        // Your code: queue `value`, and wake the receiver if it waits.
+        // Your code: queue `value`, and wake the receiver if it waits
+        // (`Drop`, below, wakes it too: see where it calls `wake`).
         let _ = (&self.shared, value);
         todo!()
     }
