@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use exp4_threadpool::{spawn, spawn_blocking};
 
-/// Runs `f(item)` for every item on the thread pool, as many at once as the
-/// pool has threads, and returns the outputs in the order of `items`.
+/// Runs `f(item)` for every item on the thread pool, every job handed to the
+/// pool at once (so as many run at once as the pool has threads), and
+/// returns the outputs in the order of `items`.
 ///
 /// # Panics
 ///

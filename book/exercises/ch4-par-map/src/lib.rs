@@ -3,8 +3,9 @@
 //! Write [`par_map`]: it runs `f` on every item on exp4's pool, all of them
 //! in flight at once, and returns the outputs in the order of the items.
 
-/// Runs `f(item)` for every item on the thread pool, as many at once as the
-/// pool has threads, and returns the outputs in the order of `items`.
+/// Runs `f(item)` for every item on the thread pool, every job handed to the
+/// pool at once (so as many run at once as the pool has threads), and
+/// returns the outputs in the order of `items`.
 ///
 /// # Panics
 ///
